@@ -1,0 +1,31 @@
+# The README's commands. Each sets up what it needs first: a virtual environment with the
+# project installed; the embedded warehouse starts itself on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.quality_movies/dagster_home
+
+.PHONY: demo test dev lint clean
+
+demo: $(VENV)/.installed  ## land the bundled IMDb sample and run the whole graph on local defaults
+	@mkdir -p "$(DAGSTER_HOME)"
+	$(BIN)/quality-movies demo
+
+test: $(VENV)/.installed  ## run the test suite against the real embedded PostgreSQL
+	$(BIN)/python -m pytest
+
+dev: $(VENV)/.installed  ## the Dagster UI on http://127.0.0.1:3000
+	@mkdir -p "$(DAGSTER_HOME)"
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check quality_movies quality_movies_tests
+
+$(VENV)/.installed: setup.py pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+clean:
+	rm -rf .quality_movies

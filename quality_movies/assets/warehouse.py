@@ -1,0 +1,86 @@
+"""Warehouse: load the good rows into `movies.imdb_movies_rating`, then refresh the year/genre view."""
+
+
+import dagster as dg
+import polars as pl
+
+from quality_movies.partitions import landed_files, landing_key, relative_key_for
+from quality_movies.resources.lake import PROCESSED, LocalLake
+from quality_movies.resources.warehouse import SCHEMA, TABLE, VIEW, Warehouse
+
+LOADED_MATCHES_GOOD = "warehouse_matches_good_rows"
+VIEW_COUNTS_TABLE = "view_counts_every_loaded_row"
+
+
+@dg.asset(
+    key=[SCHEMA, TABLE],
+    ins={"good_rows": dg.AssetIn("good_rows")},
+    partitions_def=landed_files,
+    group_name="warehouse",
+    kinds={"redshift"},
+    owners=["team:data-platform"],
+    check_specs=[
+        dg.AssetCheckSpec(LOADED_MATCHES_GOOD, asset=[SCHEMA, TABLE],
+                          description="The table holds exactly the file's good rows after the load."),
+    ],
+)
+def imdb_movies_rating(
+    context: dg.AssetExecutionContext, lake: LocalLake, warehouse: Warehouse, good_rows: pl.DataFrame
+) -> dg.MaterializeResult:
+    """The warehouse table of good rows, with lineage columns `source_file`, `run_id`, `loaded_at`.
+
+    Each file's rows are replaced in one transaction: a re-run never duplicates them and a
+    failed load leaves the table as it was. The ingested file is then archived to `processed/`.
+    """
+    source_file = landing_key(context.partition_key)
+    warehouse.ensure_table()
+    warehouse.replace_file_rows(source_file, good_rows, context.run_id)
+    (in_table,) = warehouse.query_one("count_file_rows", (source_file,))
+    archived = f"{PROCESSED}/source_file={context.partition_key}/run_id={context.run_id}/{relative_key_for(context.partition_key)}"
+    lake.put_file(lake.path(source_file), archived)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": in_table,
+            "source_file": source_file,
+            "archived_input": dg.MetadataValue.path(lake.uri(archived)),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=LOADED_MATCHES_GOOD,
+                passed=in_table == good_rows.height,
+                metadata={"rows_in_table": in_table, "good_rows": good_rows.height},
+            )
+        ],
+    )
+
+
+@dg.asset(
+    key=[SCHEMA, VIEW],
+    deps=[imdb_movies_rating],
+    group_name="warehouse",
+    kinds={"redshift"},
+    owners=["team:data-platform"],
+    check_specs=[
+        dg.AssetCheckSpec(VIEW_COUNTS_TABLE, asset=[SCHEMA, VIEW],
+                          description="The view's movie_count adds up to the rows in the table."),
+    ],
+)
+def year_aggregated_genre(warehouse: Warehouse) -> dg.MaterializeResult:
+    """Materialized view counting movies by `released_year` and `genre` over all loaded files.
+
+    Created if missing, refreshed after each load.
+    """
+    warehouse.ensure_table()
+    warehouse.refresh_view()
+    groups, movie_count_total = warehouse.query_one("view_summary")
+    (table_rows,) = warehouse.query_one("count_table_rows")
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": groups, "movie_count_total": movie_count_total, "table_rows": table_rows},
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=VIEW_COUNTS_TABLE,
+                passed=movie_count_total == table_rows,
+                metadata={"movie_count_total": movie_count_total, "table_rows": table_rows},
+            )
+        ],
+    )

@@ -1,0 +1,44 @@
+"""Landed files as dynamic partitions, keyed by their object key under the landing prefix.
+
+Object keys may contain `/` (sub-folders), which breaks path-based storage, and `,`,
+which breaks partition selection in the UI. Partition keys therefore percent-encode
+exactly `%`, `/` and `,` and keep everything else (spaces, non-ASCII) readable:
+`2024/07/top movies.csv` becomes `2024%2F07%2Ftop movies.csv`.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from quality_movies.resources.lake import LANDING
+
+landed_files = dg.DynamicPartitionsDefinition(name="landed_files")
+
+_ENCODED = {"%": "%25", "/": "%2F", ",": "%2C"}
+_DECODED = {code: char for char, code in _ENCODED.items()}
+
+
+def partition_key_for(relative_key: str) -> str:
+    """The partition key of an object key relative to the landing prefix."""
+    if not relative_key:
+        raise ValueError("an object key must not be empty")
+    return "".join(_ENCODED.get(char, char) for char in relative_key)
+
+
+def relative_key_for(partition_key: str) -> str:
+    """The object key (relative to the landing prefix) that a partition key stands for."""
+    parts, index = [], 0
+    while index < len(partition_key):
+        code = partition_key[index : index + 3]
+        if code.upper() in _DECODED:
+            parts.append(_DECODED[code.upper()])
+            index += 3
+        else:
+            parts.append(partition_key[index])
+            index += 1
+    return "".join(parts)
+
+
+def landing_key(partition_key: str) -> str:
+    """The lake key of the landed file a partition stands for."""
+    return f"{LANDING}/{relative_key_for(partition_key)}"

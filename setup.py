@@ -1,0 +1,26 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="quality_movies",
+    version="0.1.0",
+    description="The AWS 'quality movie data' recipe as a Dagster asset graph that also runs locally.",
+    packages=find_packages(exclude=["quality_movies_tests*", "benchmarks*"]),
+    package_data={"quality_movies": ["sample/*.csv", "rules/*.dqdl"]},
+    python_requires=">=3.11",
+    # dagster-aws and dagster-webserver pin dagster exactly: the set moves together.
+    install_requires=[
+        "dagster==1.13.27",
+        "dagster-aws==0.29.27",
+        "dagster-webserver==1.13.27",
+        "polars==1.44.2",
+        "pandera[polars]==0.35.0",
+        "pyarrow>=14",
+        "redshift-connector==2.2.0",
+        "pgserver==0.1.4",
+        "boto3>=1.34",
+    ],
+    extras_require={
+        "dev": ["pytest>=8", "hypothesis>=6", "moto[server]>=5", "ruff>=0.6"],
+    },
+    entry_points={"console_scripts": ["quality-movies=quality_movies.cli:main"]},
+)

@@ -1,0 +1,2 @@
+-- Valid on Amazon Redshift and PostgreSQL.
+CREATE SCHEMA IF NOT EXISTS movies;
