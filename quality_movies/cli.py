@@ -57,9 +57,7 @@ def run_demo(file: Path, home: Path) -> dict[str, Any]:
         "rules_total": evaluated.get("rules_total"),
         "warehouse_rows": meta.get("imdb_movies_rating", {}).get("dagster/row_count"),
         "mv_movie_count_total": meta.get("year_aggregated_genre", {}).get("movie_count_total"),
-        "checks": {
-            evaluation.check_name: evaluation.passed for evaluation in result.get_asset_check_evaluations()
-        },
+        "checks": {evaluation.check_name: evaluation.passed for evaluation in result.get_asset_check_evaluations()},
         "lake": {
             "input": lake.uri(key),
             "bad_records": bad.get("bad_records"),

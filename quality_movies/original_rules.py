@@ -61,21 +61,35 @@ def evaluate(frame: pl.DataFrame) -> Evaluation:
     texts = list(RULES)
 
     def listed(condition) -> pl.Expr:
-        return pl.concat_list([pl.when(condition(i)).then(pl.lit(text)) for i, text in enumerate(texts)]).list.drop_nulls()
+        return pl.concat_list(
+            [pl.when(condition(i)).then(pl.lit(text)) for i, text in enumerate(texts)]
+        ).list.drop_nulls()
 
     outcome = flags.select(
         listed(lambda i: pl.col(f"a{i}") & pl.col(f"p{i}")).alias(PASS),
         listed(lambda i: pl.col(f"a{i}") & ~pl.col(f"p{i}")).alias(FAIL),
         listed(lambda i: ~pl.col(f"a{i}")).alias(SKIP),
-    ).with_columns(pl.when(pl.col(FAIL).list.len() == 0).then(pl.lit("Passed")).otherwise(pl.lit("Failed")).alias(RESULT))
+    ).with_columns(
+        pl.when(pl.col(FAIL).list.len() == 0).then(pl.lit("Passed")).otherwise(pl.lit("Failed")).alias(RESULT)
+    )
     failing = flags.select([(pl.col(f"a{i}") & ~pl.col(f"p{i}")).sum() for i in range(len(texts))]).row(0)
     rating = frame.select(RATING.min().alias("min"), RATING.max().alias("max")).row(0, named=True)
     metrics = {"Column.imdb_rating.Minimum": rating["min"], "Column.imdb_rating.Maximum": rating["max"]}
     rules = [
-        RuleOutcome(text, "Passed" if count == 0 else "Failed", int(count), metrics,
-                    None if count == 0 else f"{count} rows failed")
-        for text, count in zip(texts, failing)
+        RuleOutcome(
+            text,
+            "Passed" if count == 0 else "Failed",
+            int(count),
+            metrics,
+            None if count == 0 else f"{count} rows failed",
+        )
+        for text, count in zip(texts, failing, strict=False)
     ]
-    rules[0] = RuleOutcome(texts[0], rules[0].outcome, rules[0].failing_rows,
-                           {"Column.imdb_rating.Completeness": 1 - failing[0] / max(frame.height, 1)}, rules[0].reason)
+    rules[0] = RuleOutcome(
+        texts[0],
+        rules[0].outcome,
+        rules[0].failing_rows,
+        {"Column.imdb_rating.Completeness": 1 - failing[0] / max(frame.height, 1)},
+        rules[0].reason,
+    )
     return Evaluation(rows=pl.concat([frame, outcome], how="horizontal"), rules=rules)

@@ -1,6 +1,5 @@
 """Catalog: what Glue's crawler does, inferring the landed file's schema into the catalog."""
 
-
 import dagster as dg
 import polars as pl
 
@@ -18,7 +17,9 @@ CRAWLER_TYPES = {pl.Int64: "bigint", pl.Float64: "double", pl.Boolean: "boolean"
 def crawl_columns(path: str) -> CatalogColumns:
     """Infer column names (lower-cased, as the crawler does) and crawler types from a CSV."""
     schema = pl.scan_csv(path, infer_schema_length=10_000).collect_schema()
-    return [{"name": name.lower(), "type": CRAWLER_TYPES.get(dtype.base_type(), "string")} for name, dtype in schema.items()]
+    return [
+        {"name": name.lower(), "type": CRAWLER_TYPES.get(dtype.base_type(), "string")} for name, dtype in schema.items()
+    ]
 
 
 def schema_drift(previous: CatalogColumns | None, current: CatalogColumns) -> dict[str, list[str]]:
@@ -30,7 +31,11 @@ def schema_drift(previous: CatalogColumns | None, current: CatalogColumns) -> di
     return {
         "added": [name for name in after if name not in before],
         "removed": [name for name in before if name not in after],
-        "retyped": [f"{name}: {before[name]} -> {after[name]}" for name in after if name in before and before[name] != after[name]],
+        "retyped": [
+            f"{name}: {before[name]} -> {after[name]}"
+            for name in after
+            if name in before and before[name] != after[name]
+        ],
     }
 
 
@@ -40,7 +45,11 @@ def schema_drift(previous: CatalogColumns | None, current: CatalogColumns) -> di
     group_name="catalog",
     kinds={"glue"},
     owners=["team:data-platform"],
-    check_specs=[dg.AssetCheckSpec(SCHEMA_CHECK, asset="crawled_table", description="The file has the columns and types of the previous crawl.")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            SCHEMA_CHECK, asset="crawled_table", description="The file has the columns and types of the previous crawl."
+        )
+    ],
 )
 def crawled_table(context: dg.AssetExecutionContext, lake: LocalLake, catalog: LocalCatalog) -> dg.MaterializeResult:
     """The catalog table of the landing prefix, its schema inferred from this file as Glue's crawler would.

@@ -1,6 +1,5 @@
 """Landing: a CSV file arrives under `input_data/`; one dynamic partition per file."""
 
-
 import dagster as dg
 
 from quality_movies.partitions import landed_files, landing_key

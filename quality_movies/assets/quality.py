@@ -1,6 +1,5 @@
 """Quality: evaluate the rules on every row, then route rows to the good or the bad partition."""
 
-
 import json
 
 import dagster as dg
@@ -10,7 +9,13 @@ from quality_movies import original_rules
 from quality_movies.assets.catalog import crawled_table
 from quality_movies.contract import VIOLATIONS, check_required_columns, to_warehouse_types, violations_expr
 from quality_movies.partitions import landed_files, landing_key
-from quality_movies.resources.lake import BAD_RECORDS, RULE_OUTCOME, LocalLake
+from quality_movies.resources.lake import (
+    BAD_RECORDS,
+    RULE_OUTCOME,
+    LocalLake,
+    file_output_prefix,
+    run_output_key,
+)
 
 SOURCE_ROW = "source_row"
 IS_GOOD = (pl.col(original_rules.RESULT) == "Passed") & (pl.col(VIOLATIONS).list.len() == 0)
@@ -23,17 +28,10 @@ def read_landed_csv(path: str) -> pl.DataFrame:
     return frame.rename({name: name.lower() for name in frame.columns})
 
 
-def output_prefix(kind: str, partition_key: str, run_id: str) -> tuple[str, str]:
-    """(folder of this file's outputs, folder of this run's) under `kind`, laid out for Athena."""
-    folder = f"{kind}/source_file={partition_key}"
-    return folder, f"{folder}/run_id={run_id}"
-
-
-def write_replacing(lake: LocalLake, kind: str, partition_key: str, run_id: str, name: str, write) -> str:
+def write_replacing(lake: LocalLake, prefix: str, partition_key: str, run_id: str, name: str, write) -> str:
     """Write this run's output for a file, replacing the file's earlier outputs; returns the key."""
-    file_folder, run_folder = output_prefix(kind, partition_key, run_id)
-    lake.delete_prefix(file_folder)
-    key = f"{run_folder}/{name}"
+    lake.delete_prefix(file_output_prefix(prefix, partition_key))
+    key = run_output_key(prefix, partition_key, run_id, name)
     write(lake.writable_path(key))
     return key
 
@@ -59,7 +57,11 @@ def dq_evaluated_rows(context: dg.AssetExecutionContext, lake: LocalLake) -> pl.
     rows = evaluation.rows.with_columns(violations_expr()).with_row_index(SOURCE_ROW, offset=1)
     outcomes = [vars(rule) for rule in evaluation.rules]
     outcome_key = write_replacing(
-        lake, RULE_OUTCOME, context.partition_key, context.run_id, "rule_outcome.jsonl",
+        lake,
+        RULE_OUTCOME,
+        context.partition_key,
+        context.run_id,
+        "rule_outcome.jsonl",
         lambda path: path.write_text("".join(json.dumps(o) + "\n" for o in outcomes)),
     )
     passed = sum(rule.outcome == "Passed" for rule in evaluation.rules)
@@ -94,25 +96,43 @@ def _bad_rows_markdown(bad: pl.DataFrame, limit: int = 5) -> str:
 @dg.multi_asset(
     partitions_def=landed_files,
     outs={
-        "good_rows": dg.AssetOut(group_name="quality", kinds={"polars"}, owners=["team:data-platform"],
-                                 description="Rows that passed every rule and the warehouse contract, typed for the warehouse."),
-        "bad_rows": dg.AssetOut(group_name="quality", kinds={"polars", "s3"}, owners=["team:data-platform"],
-                                description="Rows that failed a rule or the contract, quarantined under `bad_records/` as JSON Lines with their reasons."),
+        "good_rows": dg.AssetOut(
+            group_name="quality",
+            kinds={"polars"},
+            owners=["team:data-platform"],
+            description="Rows that passed every rule and the warehouse contract, typed for the warehouse.",
+        ),
+        "bad_rows": dg.AssetOut(
+            group_name="quality",
+            kinds={"polars", "s3"},
+            owners=["team:data-platform"],
+            description="Rows that failed a rule or the contract, quarantined under `bad_records/` "
+            "as JSON Lines with their reasons.",
+        ),
     },
     check_specs=[
-        dg.AssetCheckSpec(ROWS_CONSERVED, asset="good_rows", blocking=True,
-                          description="Every row of the landed file is either good or bad: rows in = good + bad."),
+        dg.AssetCheckSpec(
+            ROWS_CONSERVED,
+            asset="good_rows",
+            blocking=True,
+            description="Every row of the landed file is either good or bad: rows in = good + bad.",
+        ),
     ],
 )
 def route_rows(context: dg.AssetExecutionContext, lake: LocalLake, dq_evaluated_rows: pl.DataFrame):
     """Split the evaluated rows into the good partition (to the warehouse) and the bad one (to quarantine)."""
     good = dq_evaluated_rows.filter(IS_GOOD)
     bad = dq_evaluated_rows.filter(~IS_GOOD)
-    bad_key = write_replacing(lake, BAD_RECORDS, context.partition_key, context.run_id, "bad_records.jsonl", bad.write_ndjson)
-    rows_in = pl.scan_csv(lake.path(landing_key(context.partition_key)), infer_schema=False).select(pl.len()).collect().item()
+    bad_key = write_replacing(
+        lake, BAD_RECORDS, context.partition_key, context.run_id, "bad_records.jsonl", bad.write_ndjson
+    )
+    rows_in = (
+        pl.scan_csv(lake.path(landing_key(context.partition_key)), infer_schema=False).select(pl.len()).collect().item()
+    )
     yield dg.Output(to_warehouse_types(good), "good_rows", metadata={"dagster/row_count": good.height})
     yield dg.Output(
-        bad, "bad_rows",
+        bad,
+        "bad_rows",
         metadata={
             "dagster/row_count": bad.height,
             "bad_records": dg.MetadataValue.path(lake.uri(bad_key)),
@@ -120,7 +140,8 @@ def route_rows(context: dg.AssetExecutionContext, lake: LocalLake, dq_evaluated_
         },
     )
     yield dg.AssetCheckResult(
-        check_name=ROWS_CONSERVED, asset_key="good_rows",
+        check_name=ROWS_CONSERVED,
+        asset_key="good_rows",
         passed=rows_in == good.height + bad.height,
         metadata={"rows_in": rows_in, "rows_good": good.height, "rows_bad": bad.height},
     )

@@ -1,11 +1,12 @@
 """Warehouse: load the good rows into `movies.imdb_movies_rating`, then refresh the year/genre view."""
 
+from pathlib import PurePosixPath
 
 import dagster as dg
 import polars as pl
 
-from quality_movies.partitions import landed_files, landing_key, relative_key_for
-from quality_movies.resources.lake import PROCESSED, LocalLake
+from quality_movies.partitions import landed_files, landing_key
+from quality_movies.resources.lake import PROCESSED, LocalLake, run_output_key
 from quality_movies.resources.warehouse import SCHEMA, TABLE, VIEW, Warehouse
 
 LOADED_MATCHES_GOOD = "warehouse_matches_good_rows"
@@ -20,8 +21,11 @@ VIEW_COUNTS_TABLE = "view_counts_every_loaded_row"
     kinds={"redshift"},
     owners=["team:data-platform"],
     check_specs=[
-        dg.AssetCheckSpec(LOADED_MATCHES_GOOD, asset=[SCHEMA, TABLE],
-                          description="The table holds exactly the file's good rows after the load."),
+        dg.AssetCheckSpec(
+            LOADED_MATCHES_GOOD,
+            asset=[SCHEMA, TABLE],
+            description="The table holds exactly the file's good rows after the load.",
+        ),
     ],
 )
 def imdb_movies_rating(
@@ -36,7 +40,8 @@ def imdb_movies_rating(
     warehouse.ensure_table()
     warehouse.replace_file_rows(source_file, good_rows, context.run_id)
     (in_table,) = warehouse.query_one("count_file_rows", (source_file,))
-    archived = f"{PROCESSED}/source_file={context.partition_key}/run_id={context.run_id}/{relative_key_for(context.partition_key)}"
+    file_name = PurePosixPath(source_file).name
+    archived = run_output_key(PROCESSED, context.partition_key, context.run_id, file_name)
     lake.put_file(lake.path(source_file), archived)
     return dg.MaterializeResult(
         metadata={
@@ -61,8 +66,11 @@ def imdb_movies_rating(
     kinds={"redshift"},
     owners=["team:data-platform"],
     check_specs=[
-        dg.AssetCheckSpec(VIEW_COUNTS_TABLE, asset=[SCHEMA, VIEW],
-                          description="The view's movie_count adds up to the rows in the table."),
+        dg.AssetCheckSpec(
+            VIEW_COUNTS_TABLE,
+            asset=[SCHEMA, VIEW],
+            description="The view's movie_count adds up to the rows in the table.",
+        ),
     ],
 )
 def year_aggregated_genre(warehouse: Warehouse) -> dg.MaterializeResult:

@@ -33,6 +33,16 @@ class LakeObject:
     etag: str
 
 
+def run_output_key(prefix: str, partition_key: str, run_id: str, name: str) -> str:
+    """Key of one run's output for one landed file, laid out as Hive partitions for Athena."""
+    return f"{file_output_prefix(prefix, partition_key)}/run_id={run_id}/{name}"
+
+
+def file_output_prefix(prefix: str, partition_key: str) -> str:
+    """Folder holding every run's outputs for one landed file under `prefix`."""
+    return f"{prefix}/source_file={partition_key}"
+
+
 def safe_key(key: str) -> str:
     """Return `key` normalised, refusing keys that would leave the lake root."""
     path = PurePosixPath(key)

@@ -10,6 +10,7 @@ the very driver and SQL that production uses.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -50,7 +51,7 @@ def strip_startup_parameters(body: bytes) -> bytes:
     if len(pairs) % 2:
         raise StartupError("start-up message has a key without a value")
     kept = bytearray(body[:4])
-    for key, value in zip(pairs[::2], pairs[1::2]):
+    for key, value in zip(pairs[::2], pairs[1::2], strict=False):
         if key not in REDSHIFT_ONLY_PARAMETERS:
             kept += key + b"\x00" + value + b"\x00"
     kept += b"\x00"
@@ -90,10 +91,8 @@ def _relay(source: socket.socket, sink: socket.socket) -> None:
         pass
     finally:
         for sock in (source, sink):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class RedshiftProtocolAdapter:
@@ -112,10 +111,8 @@ class RedshiftProtocolAdapter:
 
     def close(self) -> None:
         """Stop accepting connections; established sessions end with their sockets."""
-        try:
+        with contextlib.suppress(OSError):
             self._listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self._listener.close()
 
     def _serve(self) -> None:

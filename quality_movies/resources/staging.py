@@ -1,6 +1,5 @@
 """Hands frames between assets as Parquet files under the lake's `staging/` prefix."""
 
-
 import dagster as dg
 import polars as pl
 

@@ -21,8 +21,10 @@ from quality_movies.contract import DATA_COLUMNS, LINEAGE_COLUMNS
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 SCHEMA, TABLE, VIEW = "movies", "imdb_movies_rating", "year_aggregated_genre"
-# 2,000 rows x 19 columns = 38,000 bound parameters, under the protocol's 65,535.
-ROWS_PER_INSERT = 2_000
+# redshift_connector refuses statements with more than 32,767 bound parameters.
+MAX_BIND_PARAMETERS = 32_767
+INSERT_COLUMNS = len(DATA_COLUMNS) + len(LINEAGE_COLUMNS)
+ROWS_PER_INSERT = MAX_BIND_PARAMETERS // INSERT_COLUMNS
 
 
 def sql(name: str) -> str:
@@ -31,7 +33,7 @@ def sql(name: str) -> str:
 
 
 def _insert_statement(row_count: int) -> str:
-    group = "(" + ", ".join(["%s"] * (len(DATA_COLUMNS) + len(LINEAGE_COLUMNS))) + ")"
+    group = "(" + ", ".join(["%s"] * INSERT_COLUMNS) + ")"
     return sql("insert_rows").rstrip() + "\n" + ",\n".join([group] * row_count)
 
 
@@ -73,7 +75,7 @@ class Warehouse(dg.ConfigurableResource):
         One transaction: the file's old rows are deleted and the new ones inserted in
         batches; any failure rolls back, leaving the table exactly as it was.
         """
-        loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         lineage = (source_file, run_id, loaded_at)
         with self.connection() as conn:
             cursor = conn.cursor()
@@ -111,8 +113,12 @@ class RedshiftWarehouse(Warehouse):
 
     def _connect(self) -> redshift_connector.Connection:
         return redshift_connector.connect(
-            host=self.host, port=self.port, database=self.database,
-            user=self.user, password=self.password, ssl=self.ssl,
+            host=self.host,
+            port=self.port,
+            database=self.database,
+            user=self.user,
+            password=self.password,
+            ssl=self.ssl,
         )
 
 
@@ -130,8 +136,12 @@ class EmbeddedWarehouse(Warehouse):
         if self._adapter is None:
             self._adapter = start_embedded_postgres(Path(self.data_dir))
         return redshift_connector.connect(
-            host=self._adapter.host, port=self._adapter.port, database="postgres",
-            user="postgres", password="", ssl=False,
+            host=self._adapter.host,
+            port=self._adapter.port,
+            database="postgres",
+            user="postgres",
+            password="",
+            ssl=False,
         )
 
 

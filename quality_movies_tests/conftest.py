@@ -1,0 +1,74 @@
+"""Real components for the tests: an embedded PostgreSQL reached through redshift_connector."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from quality_movies.definitions import build_definitions, local_resources
+from quality_movies.partitions import landed_files, partition_key_for
+from quality_movies.resources.lake import LANDING
+from quality_movies.resources.warehouse import EmbeddedWarehouse
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+IMDB_CSV = SHARED_DATA / "imdb_movies_rating.csv"
+IMDB_LF_CSV = SHARED_DATA / "variants" / "imdb_movies_rating_lf.csv"
+
+
+@pytest.fixture(scope="session")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One local environment (lake, catalog, warehouse) for the session."""
+    return tmp_path_factory.mktemp("quality_movies_home")
+
+
+@pytest.fixture(scope="session")
+def warehouse(home: Path) -> EmbeddedWarehouse:
+    """The embedded PostgreSQL, started once; it stops when the test process exits."""
+    return local_resources(home)["warehouse"]
+
+
+@pytest.fixture
+def empty_warehouse(warehouse: EmbeddedWarehouse) -> EmbeddedWarehouse:
+    """The warehouse with the `movies` schema dropped, so each test starts from nothing."""
+    with warehouse.connection() as conn:
+        conn.cursor().execute("DROP SCHEMA IF EXISTS movies CASCADE")
+        conn.commit()
+    return warehouse
+
+
+@pytest.fixture
+def lake_root(home: Path) -> Iterator[Path]:
+    """A clean lake folder for one test."""
+    root = home / "lake"
+    shutil.rmtree(root, ignore_errors=True)
+    yield root
+
+
+class Pipeline:
+    """Lands files and runs the ingest job for them, as the sensor or `quality-movies demo` would."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.defs = build_definitions(home)
+        self.lake = local_resources(home)["lake"]
+        self.instance = dg.DagsterInstance.ephemeral()
+
+    def land(self, source: Path, name: str | None = None) -> str:
+        name = name or source.name
+        self.lake.put_file(source, f"{LANDING}/{name}")
+        partition_key = partition_key_for(name)
+        self.instance.add_dynamic_partitions(landed_files.name, [partition_key])
+        return partition_key
+
+    def run(self, partition_key: str) -> dg.ExecuteInProcessResult:
+        job = self.defs.resolve_job_def("ingest_landed_file")
+        return job.execute_in_process(partition_key=partition_key, instance=self.instance, raise_on_error=False)
+
+
+@pytest.fixture
+def pipeline(home: Path, empty_warehouse: EmbeddedWarehouse, lake_root: Path) -> Pipeline:
+    return Pipeline(home)

@@ -1,0 +1,155 @@
+"""The whole graph on the real IMDb file, against the embedded PostgreSQL."""
+
+import json
+
+import polars as pl
+import pytest
+
+from quality_movies.assets.quality import read_landed_csv
+from quality_movies.original_rules import FAIL, RESULT
+from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME
+from quality_movies.resources.warehouse import ROWS_PER_INSERT
+from quality_movies_tests.conftest import IMDB_CSV, IMDB_LF_CSV
+
+SOURCE = "input_data/imdb_movies_rating.csv"
+# The original rule `ColumnValues "imdb_rating" between 8.5 and 10.3` excludes its bounds.
+EXPECTED_GOOD = read_landed_csv(str(IMDB_CSV)).filter(pl.col("imdb_rating").cast(pl.Float64) > 8.5).height
+
+
+def _count(warehouse, name, *params):
+    return warehouse.query_one(name, params)[0]
+
+
+def _metadata(result, asset):
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key.path[-1] == asset:
+            return {k: v.value for k, v in materialization.metadata.items()}
+    raise AssertionError(f"{asset} was not materialized")
+
+
+def test_the_real_file_flows_through_every_asset_into_the_view(pipeline, warehouse):
+    result = pipeline.run(pipeline.land(IMDB_CSV))
+
+    assert result.success
+    materialized = {event.asset_key.path[-1] for event in result.get_asset_materialization_events()}
+    assert materialized == {
+        "landed_file",
+        "crawled_table",
+        "dq_evaluated_rows",
+        "good_rows",
+        "bad_rows",
+        "imdb_movies_rating",
+        "year_aggregated_genre",
+    }
+    assert all(check.passed for check in result.get_asset_check_evaluations())
+    assert len(result.get_asset_check_evaluations()) == 4
+    assert _count(warehouse, "count_file_rows", SOURCE) == EXPECTED_GOOD
+    groups, movies = warehouse.query_one("view_summary")
+    assert movies == EXPECTED_GOOD and 0 < groups <= EXPECTED_GOOD
+
+
+def test_every_input_row_is_in_the_warehouse_or_the_quarantine_with_its_reason(pipeline, warehouse):
+    pipeline.run(pipeline.land(IMDB_CSV))
+
+    (bad_key,) = pipeline.lake.list_keys(BAD_RECORDS)
+    bad = pl.read_ndjson(pipeline.lake.path(bad_key))
+    assert bad.height + _count(warehouse, "count_file_rows", SOURCE) == 1000
+    assert bad.height == 1000 - EXPECTED_GOOD
+    assert (bad[RESULT] == "Failed").all()
+    assert bad[FAIL].list.len().min() >= 1
+    assert bad["source_row"].n_unique() == bad.height
+
+
+def test_rule_outcomes_are_written_as_json_lines(pipeline):
+    pipeline.run(pipeline.land(IMDB_CSV))
+
+    (outcome_key,) = pipeline.lake.list_keys(RULE_OUTCOME)
+    outcomes = [json.loads(line) for line in pipeline.lake.path(outcome_key).read_text().splitlines()]
+    assert [(o["rule"], o["outcome"]) for o in outcomes] == [
+        ('IsComplete "imdb_rating"', "Passed"),
+        ('ColumnValues "imdb_rating" between 8.5 and 10.3', "Failed"),
+    ]
+    assert outcomes[1]["failing_rows"] == 1000 - EXPECTED_GOOD
+    assert outcomes[1]["metrics"] == {"Column.imdb_rating.Minimum": 7.6, "Column.imdb_rating.Maximum": 9.3}
+
+
+def test_rerun_of_a_partition_replaces_its_rows(pipeline, warehouse):
+    partition = pipeline.land(IMDB_CSV)
+    first = pipeline.run(partition)
+    second = pipeline.run(partition)
+
+    assert first.success and second.success
+    assert _count(warehouse, "count_file_rows", SOURCE) == EXPECTED_GOOD
+    assert _count(warehouse, "count_table_rows") == EXPECTED_GOOD
+    with warehouse.connection() as conn:
+        cursor = conn.cursor()
+        cursor.execute("SELECT DISTINCT run_id FROM movies.imdb_movies_rating")
+        assert [list(row) for row in cursor.fetchall()] == [[second.run_id]]
+    assert len(pipeline.lake.list_keys(BAD_RECORDS)) == 1  # the earlier run's quarantine was replaced
+    assert len(pipeline.lake.list_keys(PROCESSED)) == 2  # but both ingests are archived
+
+
+def test_crlf_and_lf_copies_of_the_file_give_identical_results(pipeline, warehouse):
+    crlf = pipeline.run(pipeline.land(IMDB_CSV))
+    lf = pipeline.run(pipeline.land(IMDB_LF_CSV, name="imdb_movies_rating_lf.csv"))
+
+    for asset in ("dq_evaluated_rows", "good_rows", "bad_rows"):
+        assert _metadata(crlf, asset)["dagster/row_count"] == _metadata(lf, asset)["dagster/row_count"]
+    assert _count(warehouse, "count_table_rows") == 2 * EXPECTED_GOOD
+    assert _metadata(lf, "year_aggregated_genre")["movie_count_total"] == 2 * EXPECTED_GOOD
+
+
+def test_a_file_missing_a_required_column_fails_before_the_warehouse(pipeline, warehouse, tmp_path):
+    pipeline.run(pipeline.land(IMDB_CSV))
+    broken = tmp_path / "no_rating.csv"
+    read_landed_csv(str(IMDB_CSV)).drop("imdb_rating").write_csv(broken)
+
+    result = pipeline.run(pipeline.land(broken))
+
+    assert not result.success
+    (failure,) = [event for event in result.all_events if event.is_step_failure]
+    assert "no_rating.csv: the header lacks imdb_rating" in failure.step_failure_data.error.cause.message
+    assert _count(warehouse, "count_table_rows") == EXPECTED_GOOD
+
+
+def test_a_row_that_cannot_take_the_warehouse_types_is_quarantined_not_lost(pipeline, warehouse, tmp_path):
+    frame = read_landed_csv(str(IMDB_CSV)).head(20).with_columns(imdb_rating=pl.lit("9.0"))
+    frame = frame.with_columns(
+        meta_score=pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("eighty")).otherwise(pl.col("meta_score"))
+    )
+    odd = tmp_path / "odd.csv"
+    frame.write_csv(odd)
+
+    result = pipeline.run(pipeline.land(odd))
+
+    assert result.success
+    assert _count(warehouse, "count_file_rows", "input_data/odd.csv") == 19
+    (bad_key,) = pipeline.lake.list_keys(BAD_RECORDS)
+    bad = pl.read_ndjson(pipeline.lake.path(bad_key))
+    assert bad["ContractViolations"].to_list() == [["meta_score: 'eighty' is not a BIGINT"]]
+
+
+def test_a_load_that_fails_half_way_leaves_the_table_unchanged(pipeline, warehouse):
+    pipeline.run(pipeline.land(IMDB_CSV))
+    with warehouse.connection() as conn:
+        cursor = conn.cursor()
+        cursor.execute("SELECT run_id, COUNT(*) FROM movies.imdb_movies_rating GROUP BY run_id")
+        before = cursor.fetchall()
+    typed = pl.read_parquet(pipeline.lake.path(pipeline.lake.list_keys("staging/good_rows")[0]))
+    # Rows enough for two INSERT statements; the second carries a year too long for VARCHAR(16).
+    size = ROWS_PER_INSERT + 100
+    rows = pl.concat([typed] * (size // typed.height + 1)).head(size)
+    rows = rows.with_columns(
+        released_year=pl.when(pl.int_range(pl.len()) == size - 1)
+        .then(pl.lit("x" * 40))
+        .otherwise(pl.col("released_year"))
+    )
+
+    with pytest.raises(Exception, match="too long"):
+        warehouse.replace_file_rows(SOURCE, rows, "run-that-fails")
+
+    with warehouse.connection() as conn:
+        cursor = conn.cursor()
+        cursor.execute("SELECT run_id, COUNT(*) FROM movies.imdb_movies_rating GROUP BY run_id")
+        assert [list(row) for row in cursor.fetchall()] == [list(row) for row in before]
