@@ -7,15 +7,13 @@ export DAGSTER_HOME ?= $(CURDIR)/.quality_movies/dagster_home
 
 .PHONY: demo test dev lint clean
 
-demo: $(VENV)/.installed  ## land the bundled IMDb sample and run the whole graph on local defaults
-	@mkdir -p "$(DAGSTER_HOME)"
+demo: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml  ## land the bundled IMDb sample and run the whole graph locally
 	$(BIN)/quality-movies demo
 
 test: $(VENV)/.installed  ## run the test suite against the real embedded PostgreSQL
 	$(BIN)/python -m pytest
 
-dev: $(VENV)/.installed  ## the Dagster UI on http://127.0.0.1:3000
-	@mkdir -p "$(DAGSTER_HOME)"
+dev: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1
 
 lint: $(VENV)/.installed
@@ -26,6 +24,10 @@ $(VENV)/.installed: setup.py pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p "$(DAGSTER_HOME)"
+	cp dagster.yaml "$@"
 
 clean:
 	rm -rf .quality_movies

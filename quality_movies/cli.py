@@ -15,6 +15,8 @@ from quality_movies.definitions import build_definitions, local_home, local_reso
 from quality_movies.partitions import landed_files, partition_key_for
 from quality_movies.resources.lake import BAD_RECORDS, LANDING, PROCESSED, RULE_OUTCOME
 
+# The summary is the demo's output; Dagster's console log shows only warnings and errors.
+QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 SAMPLE = Path(__file__).parent / "sample" / "imdb_movies_rating.csv"
 
 
@@ -40,7 +42,12 @@ def run_demo(file: Path, home: Path) -> dict[str, Any]:
     instance = _instance()
     instance.add_dynamic_partitions(landed_files.name, [partition_key])
     job = build_definitions(home).resolve_job_def("ingest_landed_file")
-    result = job.execute_in_process(partition_key=partition_key, instance=instance, raise_on_error=False)
+    result = job.execute_in_process(
+        partition_key=partition_key,
+        instance=instance,
+        raise_on_error=False,
+        run_config=QUIET_RUN,
+    )
     meta = _materialized_metadata(result)
     evaluated, bad = meta.get("dq_evaluated_rows", {}), meta.get("bad_rows", {})
     return {

@@ -6,6 +6,7 @@ Both are reached through `redshift_connector` and run the same statements from `
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -147,7 +148,9 @@ class EmbeddedWarehouse(Warehouse):
 
 def start_embedded_postgres(data_dir: Path):
     """Start (or join) the PostgreSQL in `data_dir` and return a loopback adapter to it."""
-    import pgserver
+    with warnings.catch_warnings():  # pgserver warns at import when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        import pgserver
 
     from quality_movies.resources.pg_adapter import RedshiftProtocolAdapter
 
