@@ -12,8 +12,8 @@ from typing import Any
 import dagster as dg
 
 from quality_movies.definitions import build_definitions, local_home, local_resources
-from quality_movies.partitions import landed_files, partition_key_for
-from quality_movies.resources.lake import BAD_RECORDS, LANDING, PROCESSED, RULE_OUTCOME
+from quality_movies.partitions import landed_files
+from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME
 
 # The summary is the demo's output; Dagster's console log shows only warnings and errors.
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -37,8 +37,9 @@ def _materialized_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict[
 def run_demo(file: Path, home: Path) -> dict[str, Any]:
     """Land `file`, materialize the whole graph for it with every check, and summarise."""
     lake = local_resources(home)["lake"]
-    key = lake.put_file(file, f"{LANDING}/{file.name}")
-    partition_key = partition_key_for(file.name)
+    key = f"{lake.landing_prefix}/{file.name}"
+    lake.put_file(file, key)
+    partition_key = lake.partition_key(key)
     instance = _instance()
     instance.add_dynamic_partitions(landed_files.name, [partition_key])
     job = build_definitions(home).resolve_job_def("ingest_landed_file")

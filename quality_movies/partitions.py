@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dagster as dg
 
-from quality_movies.resources.lake import LANDING
-
 landed_files = dg.DynamicPartitionsDefinition(name="landed_files")
 
 _ENCODED = {"%": "%25", "/": "%2F", ",": "%2C"}
@@ -37,8 +35,3 @@ def relative_key_for(partition_key: str) -> str:
             parts.append(partition_key[index])
             index += 1
     return "".join(parts)
-
-
-def landing_key(partition_key: str) -> str:
-    """The lake key of the landed file a partition stands for."""
-    return f"{LANDING}/{relative_key_for(partition_key)}"

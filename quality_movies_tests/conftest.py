@@ -7,16 +7,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 import pytest
 
 from quality_movies.definitions import build_definitions, local_resources
-from quality_movies.partitions import landed_files, partition_key_for
-from quality_movies.resources.lake import LANDING
+from quality_movies.partitions import landed_files
 from quality_movies.resources.warehouse import EmbeddedWarehouse
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 IMDB_CSV = SHARED_DATA / "imdb_movies_rating.csv"
 IMDB_LF_CSV = SHARED_DATA / "variants" / "imdb_movies_rating_lf.csv"
+
+
+def read_imdb(path: Path = IMDB_CSV) -> pl.DataFrame:
+    """An IMDb file as the quality stage reads it: all text, lower-case headers."""
+    frame = pl.read_csv(path, infer_schema=False)
+    return frame.rename(str.lower)
 
 
 @pytest.fixture(scope="session")
@@ -58,11 +64,17 @@ class Pipeline:
         self.instance = dg.DagsterInstance.ephemeral()
 
     def land(self, source: Path, name: str | None = None) -> str:
-        name = name or source.name
-        self.lake.put_file(source, f"{LANDING}/{name}")
-        partition_key = partition_key_for(name)
+        key = f"{self.lake.landing_prefix}/{name or source.name}"
+        self.lake.put_file(source, key)
+        partition_key = self.lake.partition_key(key)
         self.instance.add_dynamic_partitions(landed_files.name, [partition_key])
         return partition_key
+
+    def keys(self, prefix: str) -> list[str]:
+        return [found.key for found in self.lake.list_objects(prefix)]
+
+    def read_ndjson(self, key: str) -> pl.DataFrame:
+        return pl.read_ndjson(self.lake.path(key))
 
     def run(self, partition_key: str) -> dg.ExecuteInProcessResult:
         job = self.defs.resolve_job_def("ingest_landed_file")

@@ -14,6 +14,6 @@ def test_put_file_lists_and_describes_the_object(tmp_path):
     source.write_text("a\n1\n")
     lake = LocalLake(root=str(tmp_path / "lake"))
     lake.put_file(source, "input_data/sub/x.csv")
-    assert lake.list_keys("input_data") == ["input_data/sub/x.csv"]
-    described = lake.describe("input_data/sub/x.csv")
-    assert described.size == 4 and len(described.etag) == 32
+    (listed,) = lake.list_objects("input_data")
+    assert (listed.key, listed.size) == ("input_data/sub/x.csv", 4)
+    assert lake.describe("input_data/sub/x.csv") == listed

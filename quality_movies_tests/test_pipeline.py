@@ -5,15 +5,14 @@ import json
 import polars as pl
 import pytest
 
-from quality_movies.assets.quality import read_landed_csv
 from quality_movies.original_rules import FAIL, RESULT
 from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME
 from quality_movies.resources.warehouse import ROWS_PER_INSERT
-from quality_movies_tests.conftest import IMDB_CSV, IMDB_LF_CSV
+from quality_movies_tests.conftest import IMDB_CSV, IMDB_LF_CSV, read_imdb
 
 SOURCE = "input_data/imdb_movies_rating.csv"
 # The original rule `ColumnValues "imdb_rating" between 8.5 and 10.3` excludes its bounds.
-EXPECTED_GOOD = read_landed_csv(str(IMDB_CSV)).filter(pl.col("imdb_rating").cast(pl.Float64) > 8.5).height
+EXPECTED_GOOD = read_imdb().filter(pl.col("imdb_rating").cast(pl.Float64) > 8.5).height
 
 
 def _count(warehouse, name, *params):
@@ -52,8 +51,8 @@ def test_the_real_file_flows_through_every_asset_into_the_view(pipeline, warehou
 def test_every_input_row_is_in_the_warehouse_or_the_quarantine_with_its_reason(pipeline, warehouse):
     pipeline.run(pipeline.land(IMDB_CSV))
 
-    (bad_key,) = pipeline.lake.list_keys(BAD_RECORDS)
-    bad = pl.read_ndjson(pipeline.lake.path(bad_key))
+    (bad_key,) = pipeline.keys(BAD_RECORDS)
+    bad = pipeline.read_ndjson(bad_key)
     assert bad.height + _count(warehouse, "count_file_rows", SOURCE) == 1000
     assert bad.height == 1000 - EXPECTED_GOOD
     assert (bad[RESULT] == "Failed").all()
@@ -64,7 +63,7 @@ def test_every_input_row_is_in_the_warehouse_or_the_quarantine_with_its_reason(p
 def test_rule_outcomes_are_written_as_json_lines(pipeline):
     pipeline.run(pipeline.land(IMDB_CSV))
 
-    (outcome_key,) = pipeline.lake.list_keys(RULE_OUTCOME)
+    (outcome_key,) = pipeline.keys(RULE_OUTCOME)
     outcomes = [json.loads(line) for line in pipeline.lake.path(outcome_key).read_text().splitlines()]
     assert [(o["rule"], o["outcome"]) for o in outcomes] == [
         ('IsComplete "imdb_rating"', "Passed"),
@@ -86,8 +85,8 @@ def test_rerun_of_a_partition_replaces_its_rows(pipeline, warehouse):
         cursor = conn.cursor()
         cursor.execute("SELECT DISTINCT run_id FROM movies.imdb_movies_rating")
         assert [list(row) for row in cursor.fetchall()] == [[second.run_id]]
-    assert len(pipeline.lake.list_keys(BAD_RECORDS)) == 1  # the earlier run's quarantine was replaced
-    assert len(pipeline.lake.list_keys(PROCESSED)) == 2  # but both ingests are archived
+    assert len(pipeline.keys(BAD_RECORDS)) == 1  # the earlier run's quarantine was replaced
+    assert len(pipeline.keys(PROCESSED)) == 2  # but both ingests are archived
 
 
 def test_crlf_and_lf_copies_of_the_file_give_identical_results(pipeline, warehouse):
@@ -103,7 +102,7 @@ def test_crlf_and_lf_copies_of_the_file_give_identical_results(pipeline, warehou
 def test_a_file_missing_a_required_column_fails_before_the_warehouse(pipeline, warehouse, tmp_path):
     pipeline.run(pipeline.land(IMDB_CSV))
     broken = tmp_path / "no_rating.csv"
-    read_landed_csv(str(IMDB_CSV)).drop("imdb_rating").write_csv(broken)
+    read_imdb().drop("imdb_rating").write_csv(broken)
 
     result = pipeline.run(pipeline.land(broken))
 
@@ -114,7 +113,7 @@ def test_a_file_missing_a_required_column_fails_before_the_warehouse(pipeline, w
 
 
 def test_a_row_that_cannot_take_the_warehouse_types_is_quarantined_not_lost(pipeline, warehouse, tmp_path):
-    frame = read_landed_csv(str(IMDB_CSV)).head(20).with_columns(imdb_rating=pl.lit("9.0"))
+    frame = read_imdb().head(20).with_columns(imdb_rating=pl.lit("9.0"))
     frame = frame.with_columns(
         meta_score=pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("eighty")).otherwise(pl.col("meta_score"))
     )
@@ -125,8 +124,8 @@ def test_a_row_that_cannot_take_the_warehouse_types_is_quarantined_not_lost(pipe
 
     assert result.success
     assert _count(warehouse, "count_file_rows", "input_data/odd.csv") == 19
-    (bad_key,) = pipeline.lake.list_keys(BAD_RECORDS)
-    bad = pl.read_ndjson(pipeline.lake.path(bad_key))
+    (bad_key,) = pipeline.keys(BAD_RECORDS)
+    bad = pipeline.read_ndjson(bad_key)
     assert bad["ContractViolations"].to_list() == [["meta_score: 'eighty' is not a BIGINT"]]
 
 
@@ -136,7 +135,7 @@ def test_a_load_that_fails_half_way_leaves_the_table_unchanged(pipeline, warehou
         cursor = conn.cursor()
         cursor.execute("SELECT run_id, COUNT(*) FROM movies.imdb_movies_rating GROUP BY run_id")
         before = cursor.fetchall()
-    typed = pl.read_parquet(pipeline.lake.path(pipeline.lake.list_keys("staging/good_rows")[0]))
+    typed = pipeline.lake.read_parquet(pipeline.keys("staging/good_rows")[0])
     # Rows enough for two INSERT statements; the second carries a year too long for VARCHAR(16).
     size = ROWS_PER_INSERT + 100
     rows = pl.concat([typed] * (size // typed.height + 1)).head(size)

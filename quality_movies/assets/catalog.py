@@ -4,22 +4,26 @@ import dagster as dg
 import polars as pl
 
 from quality_movies.assets.landing import landed_file
-from quality_movies.partitions import landed_files, landing_key
+from quality_movies.partitions import landed_files
 from quality_movies.resources.catalog import CatalogColumns, LocalCatalog
-from quality_movies.resources.lake import LANDING, LocalLake
+from quality_movies.resources.lake import Lake
 
-CATALOG_TABLE = LANDING  # Glue's crawler names the table after the crawled folder
 SCHEMA_CHECK = "schema_matches_previous_crawl"
 # Glue crawler type names for what Polars infers from the sample.
 CRAWLER_TYPES = {pl.Int64: "bigint", pl.Float64: "double", pl.Boolean: "boolean"}
 
 
-def crawl_columns(path: str) -> CatalogColumns:
+def crawl_columns(lake: Lake, key: str) -> CatalogColumns:
     """Infer column names (lower-cased, as the crawler does) and crawler types from a CSV."""
-    schema = pl.scan_csv(path, infer_schema_length=10_000).collect_schema()
+    schema = lake.scan_csv(key, infer_schema_length=10_000).collect_schema()
     return [
         {"name": name.lower(), "type": CRAWLER_TYPES.get(dtype.base_type(), "string")} for name, dtype in schema.items()
     ]
+
+
+def catalog_table_name(lake: Lake) -> str:
+    """Glue's crawler names the table after the crawled folder."""
+    return lake.landing_prefix.rstrip("/").rsplit("/", 1)[-1].lower().replace("-", "_")
 
 
 def schema_drift(previous: CatalogColumns | None, current: CatalogColumns) -> dict[str, list[str]]:
@@ -51,16 +55,17 @@ def schema_drift(previous: CatalogColumns | None, current: CatalogColumns) -> di
         )
     ],
 )
-def crawled_table(context: dg.AssetExecutionContext, lake: LocalLake, catalog: LocalCatalog) -> dg.MaterializeResult:
+def crawled_table(context: dg.AssetExecutionContext, lake: Lake, catalog: LocalCatalog) -> dg.MaterializeResult:
     """The catalog table of the landing prefix, its schema inferred from this file as Glue's crawler would.
 
     Drift against the previous crawl (added, removed or retyped columns) is recorded here and
     flagged by a warning check; it does not stop the run, since the quality stage judges the rows.
     """
-    key = landing_key(context.partition_key)
-    columns = crawl_columns(str(lake.path(key)))
-    drift = schema_drift(catalog.get_columns(CATALOG_TABLE), columns)
-    entry = catalog.put_table(CATALOG_TABLE, columns, location=lake.uri(LANDING))
+    key = lake.landing_key(context.partition_key)
+    columns = crawl_columns(lake, key)
+    table = catalog_table_name(lake)
+    drift = schema_drift(catalog.get_columns(table), columns)
+    entry = catalog.put_table(table, columns, location=lake.uri(lake.landing_prefix) + "/")
     drifted = any(drift.values())
     return dg.MaterializeResult(
         metadata={

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from quality_movies.partitions import landed_files, landing_key
-from quality_movies.resources.lake import LocalLake
+from quality_movies.partitions import landed_files
+from quality_movies.resources.lake import Lake
 
 
 class LandedFileMissingError(FileNotFoundError):
@@ -16,13 +16,13 @@ class LandedFileMissingError(FileNotFoundError):
     kinds={"csv", "s3"},
     owners=["team:data-platform"],
 )
-def landed_file(context: dg.AssetExecutionContext, lake: LocalLake) -> dg.MaterializeResult:
+def landed_file(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
     """The raw CSV file as it landed in the lake's `input_data/` prefix, fingerprinted.
 
-    Its ETag (a content hash locally) is the data version, so a re-uploaded file with new
+    Its ETag (locally a stamp of modification time and size) is the data version, so a re-uploaded file with new
     content is recognised as new data for the same partition.
     """
-    key = landing_key(context.partition_key)
+    key = lake.landing_key(context.partition_key)
     if not lake.exists(key):
         raise LandedFileMissingError(f"{lake.uri(key)} does not exist; was it moved or deleted after landing?")
     found = lake.describe(key)

@@ -1,5 +1,6 @@
 """Quality: evaluate the rules on every row, then route rows to the good or the bad partition."""
 
+import io
 import json
 
 import dagster as dg
@@ -8,11 +9,11 @@ import polars as pl
 from quality_movies import original_rules
 from quality_movies.assets.catalog import crawled_table
 from quality_movies.contract import VIOLATIONS, check_required_columns, to_warehouse_types, violations_expr
-from quality_movies.partitions import landed_files, landing_key
+from quality_movies.partitions import landed_files
 from quality_movies.resources.lake import (
     BAD_RECORDS,
     RULE_OUTCOME,
-    LocalLake,
+    Lake,
     file_output_prefix,
     run_output_key,
 )
@@ -22,17 +23,17 @@ IS_GOOD = (pl.col(original_rules.RESULT) == "Passed") & (pl.col(VIOLATIONS).list
 ROWS_CONSERVED = "rows_conserved"
 
 
-def read_landed_csv(path: str) -> pl.DataFrame:
+def read_landed_csv(lake: Lake, key: str) -> pl.DataFrame:
     """All fields as text (nothing is lost to type inference), headers lower-cased as the crawler does."""
-    frame = pl.read_csv(path, infer_schema=False)
+    frame = lake.scan_csv(key, infer_schema=False).collect()
     return frame.rename({name: name.lower() for name in frame.columns})
 
 
-def write_replacing(lake: LocalLake, prefix: str, partition_key: str, run_id: str, name: str, write) -> str:
+def replace_file_output(lake: Lake, prefix: str, context: dg.AssetExecutionContext, name: str, data: bytes) -> str:
     """Write this run's output for a file, replacing the file's earlier outputs; returns the key."""
-    lake.delete_prefix(file_output_prefix(prefix, partition_key))
-    key = run_output_key(prefix, partition_key, run_id, name)
-    write(lake.writable_path(key))
+    lake.delete_prefix(file_output_prefix(prefix, context.partition_key))
+    key = run_output_key(prefix, context.partition_key, context.run_id, name)
+    lake.write_bytes(key, data)
     return key
 
 
@@ -43,27 +44,21 @@ def write_replacing(lake: LocalLake, prefix: str, partition_key: str, run_id: st
     kinds={"polars"},
     owners=["team:data-platform"],
 )
-def dq_evaluated_rows(context: dg.AssetExecutionContext, lake: LocalLake) -> pl.DataFrame:
+def dq_evaluated_rows(context: dg.AssetExecutionContext, lake: Lake) -> pl.DataFrame:
     """Every row of the landed file with Glue Data Quality's row-level outcome columns.
 
     `DataQualityRulesPass`/`Fail`/`Skip` list the rule texts, `DataQualityEvaluationResult` is
     `Passed` or `Failed`; `ContractViolations` lists why a row cannot take the warehouse's types.
     Rule outcomes are written to `rule_outcome/` as JSON Lines.
     """
-    key = landing_key(context.partition_key)
-    raw = read_landed_csv(str(lake.path(key)))
+    key = lake.landing_key(context.partition_key)
+    raw = read_landed_csv(lake, key)
     check_required_columns(raw.columns, key)
     evaluation = original_rules.evaluate(raw)
     rows = evaluation.rows.with_columns(violations_expr()).with_row_index(SOURCE_ROW, offset=1)
     outcomes = [vars(rule) for rule in evaluation.rules]
-    outcome_key = write_replacing(
-        lake,
-        RULE_OUTCOME,
-        context.partition_key,
-        context.run_id,
-        "rule_outcome.jsonl",
-        lambda path: path.write_text("".join(json.dumps(o) + "\n" for o in outcomes)),
-    )
+    outcome_lines = "".join(json.dumps(outcome) + "\n" for outcome in outcomes)
+    outcome_key = replace_file_output(lake, RULE_OUTCOME, context, "rule_outcome.jsonl", outcome_lines.encode())
     passed = sum(rule.outcome == "Passed" for rule in evaluation.rules)
     context.add_output_metadata(
         {
@@ -119,16 +114,15 @@ def _bad_rows_markdown(bad: pl.DataFrame, limit: int = 5) -> str:
         ),
     ],
 )
-def route_rows(context: dg.AssetExecutionContext, lake: LocalLake, dq_evaluated_rows: pl.DataFrame):
+def route_rows(context: dg.AssetExecutionContext, lake: Lake, dq_evaluated_rows: pl.DataFrame):
     """Split the evaluated rows into the good partition (to the warehouse) and the bad one (to quarantine)."""
     good = dq_evaluated_rows.filter(IS_GOOD)
     bad = dq_evaluated_rows.filter(~IS_GOOD)
-    bad_key = write_replacing(
-        lake, BAD_RECORDS, context.partition_key, context.run_id, "bad_records.jsonl", bad.write_ndjson
-    )
-    rows_in = (
-        pl.scan_csv(lake.path(landing_key(context.partition_key)), infer_schema=False).select(pl.len()).collect().item()
-    )
+    bad_lines = io.BytesIO()
+    bad.write_ndjson(bad_lines)
+    bad_key = replace_file_output(lake, BAD_RECORDS, context, "bad_records.jsonl", bad_lines.getvalue())
+    landed = lake.landing_key(context.partition_key)
+    rows_in = lake.scan_csv(landed, infer_schema=False).select(pl.len()).collect().item()
     yield dg.Output(to_warehouse_types(good), "good_rows", metadata={"dagster/row_count": good.height})
     yield dg.Output(
         bad,

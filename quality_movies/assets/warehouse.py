@@ -5,8 +5,8 @@ from pathlib import PurePosixPath
 import dagster as dg
 import polars as pl
 
-from quality_movies.partitions import landed_files, landing_key
-from quality_movies.resources.lake import PROCESSED, LocalLake, run_output_key
+from quality_movies.partitions import landed_files
+from quality_movies.resources.lake import PROCESSED, Lake, run_output_key
 from quality_movies.resources.warehouse import SCHEMA, TABLE, VIEW, Warehouse
 
 LOADED_MATCHES_GOOD = "warehouse_matches_good_rows"
@@ -29,20 +29,20 @@ VIEW_COUNTS_TABLE = "view_counts_every_loaded_row"
     ],
 )
 def imdb_movies_rating(
-    context: dg.AssetExecutionContext, lake: LocalLake, warehouse: Warehouse, good_rows: pl.DataFrame
+    context: dg.AssetExecutionContext, lake: Lake, warehouse: Warehouse, good_rows: pl.DataFrame
 ) -> dg.MaterializeResult:
     """The warehouse table of good rows, with lineage columns `source_file`, `run_id`, `loaded_at`.
 
     Each file's rows are replaced in one transaction: a re-run never duplicates them and a
     failed load leaves the table as it was. The ingested file is then archived to `processed/`.
     """
-    source_file = landing_key(context.partition_key)
+    source_file = lake.landing_key(context.partition_key)
     warehouse.ensure_table()
     warehouse.replace_file_rows(source_file, good_rows, context.run_id)
     (in_table,) = warehouse.query_one("count_file_rows", (source_file,))
     file_name = PurePosixPath(source_file).name
     archived = run_output_key(PROCESSED, context.partition_key, context.run_id, file_name)
-    lake.put_file(lake.path(source_file), archived)
+    lake.copy(source_file, archived)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": in_table,

@@ -1,25 +1,29 @@
 """The lake: where landed files arrive and where the pipeline leaves its outputs.
 
-The layout mirrors the AWS recipe's bucket, whatever the backend:
-`input_data/` (landing), `bad_records/` (quarantine), `rule_outcome/`, `processed/`
-(archive of ingested inputs) and `staging/` (frames handed between assets).
+The layout mirrors the AWS recipe's bucket, whatever the backend: `input_data/` (landing,
+configurable), `bad_records/` (quarantine), `rule_outcome/`, `processed/` (archive of
+ingested inputs), `staging/` (frames handed between assets) and `notifications/`.
+Per-file outputs are laid out as `<prefix>/source_file=<partition>/run_id=<run>/...`
+so that Athena can read them as partitioned tables.
 """
 
-from __future__ import annotations
-
-import hashlib
-import shutil
+import io
+from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import dagster as dg
+import polars as pl
 from pydantic import Field
 
-LANDING = "input_data"
+from quality_movies.partitions import partition_key_for, relative_key_for
+
 BAD_RECORDS = "bad_records"
 RULE_OUTCOME = "rule_outcome"
 PROCESSED = "processed"
 STAGING = "staging"
+NOTIFICATIONS = "notifications"
+OUTPUT_PREFIXES = (BAD_RECORDS, RULE_OUTCOME, PROCESSED, STAGING, NOTIFICATIONS)
 
 
 class UnsafeKeyError(ValueError):
@@ -30,17 +34,8 @@ class UnsafeKeyError(ValueError):
 class LakeObject:
     key: str
     size: int
-    etag: str
-
-
-def run_output_key(prefix: str, partition_key: str, run_id: str, name: str) -> str:
-    """Key of one run's output for one landed file, laid out as Hive partitions for Athena."""
-    return f"{file_output_prefix(prefix, partition_key)}/run_id={run_id}/{name}"
-
-
-def file_output_prefix(prefix: str, partition_key: str) -> str:
-    """Folder holding every run's outputs for one landed file under `prefix`."""
-    return f"{prefix}/source_file={partition_key}"
+    etag: str  # S3's ETag; locally a stamp of modification time and size
+    last_modified: float  # seconds since the epoch
 
 
 def safe_key(key: str) -> str:
@@ -51,51 +46,111 @@ def safe_key(key: str) -> str:
     return str(path)
 
 
-class LocalLake(dg.ConfigurableResource):
+def file_output_prefix(prefix: str, partition_key: str) -> str:
+    """Folder holding every run's outputs for one landed file under `prefix`."""
+    return f"{prefix}/source_file={partition_key}"
+
+
+def run_output_key(prefix: str, partition_key: str, run_id: str, name: str) -> str:
+    """Key of one run's output for one landed file."""
+    return f"{file_output_prefix(prefix, partition_key)}/run_id={run_id}/{name}"
+
+
+class Lake(dg.ConfigurableResource):
+    """Object storage with the recipe's layout; subclasses say where the objects live."""
+
+    landing_prefix: str = Field(default="input_data", description="Prefix where new CSV files land.")
+
+    def landing_key(self, partition_key: str) -> str:
+        """The key of the landed file a partition stands for."""
+        return f"{self.landing_prefix}/{relative_key_for(partition_key)}"
+
+    def partition_key(self, landed_key: str) -> str:
+        """The partition of a key under the landing prefix."""
+        return partition_key_for(landed_key.removeprefix(f"{self.landing_prefix}/"))
+
+    @abstractmethod
+    def uri(self, key: str) -> str:
+        """Where Polars (and a person) finds the object."""
+
+    def storage_options(self) -> dict[str, str] | None:
+        """Options Polars needs to reach the objects (None for local files)."""
+        return None
+
+    @abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def describe(self, key: str) -> LakeObject: ...
+
+    @abstractmethod
+    def list_objects(self, prefix: str) -> list[LakeObject]:
+        """Every object under `prefix`, however many there are."""
+
+    @abstractmethod
+    def write_bytes(self, key: str, data: bytes) -> None: ...
+
+    @abstractmethod
+    def put_file(self, source: Path, key: str) -> None: ...
+
+    @abstractmethod
+    def copy(self, source_key: str, target_key: str) -> None: ...
+
+    @abstractmethod
+    def delete_prefix(self, prefix: str) -> None:
+        """Remove every object under `prefix` (used to replace a file's previous outputs)."""
+
+    def scan_csv(self, key: str, **options) -> pl.LazyFrame:
+        return pl.scan_csv(self.uri(key), storage_options=self.storage_options(), **options)
+
+    def read_parquet(self, key: str) -> pl.DataFrame:
+        return pl.read_parquet(self.uri(key), storage_options=self.storage_options())
+
+    def write_frame(self, key: str, frame: pl.DataFrame, file_format: str) -> None:
+        """Write `frame` as `parquet` or `ndjson` (JSON Lines) to `key`."""
+        buffer = io.BytesIO()
+        getattr(frame, f"write_{file_format}")(buffer)
+        self.write_bytes(key, buffer.getvalue())
+
+
+class LocalLake(Lake):
     """A folder standing in for the S3 bucket, with the same prefixes."""
 
     root: str = Field(description="Folder that plays the bucket.")
 
     def path(self, key: str) -> Path:
-        """Local path of an object; what Polars reads and writes."""
         return Path(self.root).resolve() / safe_key(key)
 
     def uri(self, key: str) -> str:
-        """Where a person (or Athena, on AWS) finds the object."""
         return str(self.path(key))
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
     def describe(self, key: str) -> LakeObject:
-        """Size and content hash of one object (the hash plays S3's ETag)."""
-        path = self.path(key)
-        digest = hashlib.md5(usedforsecurity=False)
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return LakeObject(key=key, size=path.stat().st_size, etag=digest.hexdigest())
+        stat = self.path(key).stat()
+        return LakeObject(key, stat.st_size, f"{stat.st_mtime_ns:x}-{stat.st_size:x}", stat.st_mtime)
 
-    def put_file(self, source: Path, key: str) -> str:
-        """Copy a local file into the lake under `key`."""
-        target = self.writable_path(key)
-        shutil.copyfile(source, target)
-        return key
+    def list_objects(self, prefix: str) -> list[LakeObject]:
+        folder = self.path(prefix)
+        base = Path(self.root).resolve()
+        files = sorted(folder.rglob("*")) if folder.is_dir() else []
+        return [self.describe(file.relative_to(base).as_posix()) for file in files if file.is_file()]
 
-    def writable_path(self, key: str) -> Path:
-        """Path to write `key` to, its folders created."""
+    def _writable(self, key: str) -> Path:
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
-    def delete_prefix(self, prefix: str) -> None:
-        """Remove every object under `prefix` (used to replace a file's previous outputs)."""
-        shutil.rmtree(self.path(prefix), ignore_errors=True)
+    def write_bytes(self, key: str, data: bytes) -> None:
+        self._writable(key).write_bytes(data)
 
-    def list_keys(self, prefix: str) -> list[str]:
-        """Keys of the objects under `prefix`, sorted."""
-        base = Path(self.root).resolve()
-        folder = self.path(prefix)
-        if not folder.is_dir():
-            return []
-        return sorted(str(p.relative_to(base).as_posix()) for p in folder.rglob("*") if p.is_file())
+    def put_file(self, source: Path, key: str) -> None:
+        self._writable(key).write_bytes(Path(source).read_bytes())
+
+    def copy(self, source_key: str, target_key: str) -> None:
+        self.put_file(self.path(source_key), target_key)
+
+    def delete_prefix(self, prefix: str) -> None:
+        for found in self.list_objects(prefix):
+            self.path(found.key).unlink()

@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from quality_movies.resources.lake import STAGING, LocalLake
+from quality_movies.resources.lake import STAGING, Lake
 
 
 class StagingIOManager(dg.ConfigurableIOManager):
@@ -12,7 +12,7 @@ class StagingIOManager(dg.ConfigurableIOManager):
     Partition keys never contain `/` (see `partitions.py`), so each is one file name.
     """
 
-    lake: dg.ResourceDependency[LocalLake]
+    lake: dg.ResourceDependency[Lake]
 
     def _key(self, context: dg.OutputContext | dg.InputContext) -> str:
         asset = "/".join(context.asset_key.path)
@@ -21,8 +21,8 @@ class StagingIOManager(dg.ConfigurableIOManager):
 
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
         key = self._key(context)
-        obj.write_parquet(self.lake.writable_path(key))
+        self.lake.write_frame(key, obj, "parquet")
         context.add_output_metadata({"staged_at": dg.MetadataValue.path(self.lake.uri(key))})
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
-        return pl.read_parquet(self.lake.path(self._key(context)))
+        return self.lake.read_parquet(self._key(context))

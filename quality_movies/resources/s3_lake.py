@@ -1,0 +1,64 @@
+"""The lake in Amazon S3 (or any S3-compatible store named by `AWS_ENDPOINT_URL`)."""
+
+from pathlib import Path
+
+import boto3
+from dagster_aws.s3.sensor import get_objects
+from pydantic import Field
+
+from quality_movies.resources.lake import Lake, LakeObject, safe_key
+
+
+def _as_lake_object(key: str, size: int, etag: str, last_modified) -> LakeObject:
+    return LakeObject(key=key, size=size, etag=etag.strip('"'), last_modified=last_modified.timestamp())
+
+
+class S3Lake(Lake):
+    """A bucket; credentials come from the standard AWS chain (variables, profile, instance role)."""
+
+    bucket: str = Field(description="Bucket holding the landing and output prefixes.")
+    region: str | None = Field(default=None, description="AWS region of the bucket.")
+    endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint instead of AWS.")
+
+    def client(self):
+        return boto3.client("s3", region_name=self.region, endpoint_url=self.endpoint_url)
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{safe_key(key)}"
+
+    def storage_options(self) -> dict[str, str] | None:
+        options = {}
+        if self.region:
+            options["aws_region"] = self.region
+        if self.endpoint_url:
+            options["aws_endpoint_url"] = self.endpoint_url
+            options["aws_allow_http"] = str(self.endpoint_url.startswith("http://")).lower()
+        return options or None
+
+    def exists(self, key: str) -> bool:
+        found = self.client().list_objects_v2(Bucket=self.bucket, Prefix=safe_key(key), MaxKeys=1)
+        return any(item["Key"] == key for item in found.get("Contents", []))
+
+    def describe(self, key: str) -> LakeObject:
+        head = self.client().head_object(Bucket=self.bucket, Key=safe_key(key))
+        return _as_lake_object(key, head["ContentLength"], head["ETag"], head["LastModified"])
+
+    def list_objects(self, prefix: str) -> list[LakeObject]:
+        listed = get_objects(self.bucket, prefix=f"{safe_key(prefix)}/", client=self.client())
+        return [_as_lake_object(o["Key"], o["Size"], o["ETag"], o["LastModified"]) for o in listed]
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        self.client().put_object(Bucket=self.bucket, Key=safe_key(key), Body=data)
+
+    def put_file(self, source: Path, key: str) -> None:
+        self.client().upload_file(str(source), self.bucket, safe_key(key))
+
+    def copy(self, source_key: str, target_key: str) -> None:
+        source = {"Bucket": self.bucket, "Key": safe_key(source_key)}
+        self.client().copy_object(Bucket=self.bucket, Key=safe_key(target_key), CopySource=source)
+
+    def delete_prefix(self, prefix: str) -> None:
+        client = self.client()
+        keys = [{"Key": found.key} for found in self.list_objects(prefix)]
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
+            client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start : start + 1000]})
