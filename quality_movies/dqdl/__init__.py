@@ -1,0 +1,52 @@
+"""A DQDL (AWS Glue Data Quality Definition Language) engine on Polars.
+
+Parse a ruleset, evaluate it on a Polars frame and get Glue's outcomes back::
+
+    from quality_movies import dqdl
+
+    evaluation = dqdl.evaluate(dqdl.parse(text), frame)
+    evaluation.rows          # the frame plus DataQualityRulesPass/Fail/Skip and DataQualityEvaluationResult
+    evaluation.rules         # one RuleOutcome per rule: outcome, failure reason, metrics, failing rows
+    evaluation.summary()     # "41/43 rules passed (95%)"
+
+The engine knows nothing about Dagster: it takes text and a frame and returns outcomes.
+"""
+
+from quality_movies.dqdl.evaluate import (
+    FAIL_COLUMN,
+    OUTCOME_COLUMNS,
+    PASS_COLUMN,
+    RESULT_COLUMN,
+    SKIP_COLUMN,
+    Evaluation,
+    RuleOutcome,
+    annotate,
+    evaluate,
+    format_score,
+)
+from quality_movies.dqdl.grammar import DqdlSyntaxError
+from quality_movies.dqdl.model import Composite, Condition, Rule, Ruleset, render
+from quality_movies.dqdl.parser import parse, parse_rule
+from quality_movies.dqdl.recommend import recommend
+
+__all__ = [
+    "FAIL_COLUMN",
+    "OUTCOME_COLUMNS",
+    "PASS_COLUMN",
+    "RESULT_COLUMN",
+    "SKIP_COLUMN",
+    "Composite",
+    "Condition",
+    "DqdlSyntaxError",
+    "Evaluation",
+    "Rule",
+    "RuleOutcome",
+    "Ruleset",
+    "annotate",
+    "evaluate",
+    "format_score",
+    "parse",
+    "parse_rule",
+    "recommend",
+    "render",
+]

@@ -1,0 +1,227 @@
+"""Compiles DQDL rules into Polars expressions (``LeafPlan``), one builder per rule type.
+
+Statistics follow Deequ, which Glue Data Quality runs on: Completeness is the share of non-null rows;
+Uniqueness is the share of non-null rows whose value occurs exactly once; UniqueValueRatio is values
+occurring once over distinct values; StandardDeviation is the population deviation; Entropy uses the
+natural logarithm. Row level: IsComplete fails null rows, Uniqueness/IsUnique fail every row whose
+value occurs more than once (as in the Glue reference run). A value is missing only when it is null:
+an empty string is a value, as in Spark; Glue's CSV reader (like Polars') reads empty fields as null,
+which is why ``IsComplete`` fails the empty fields of the IMDb file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+import polars as pl
+
+from quality_movies.dqdl import rowchecks
+from quality_movies.dqdl.catalogue import spec_for
+from quality_movies.dqdl.conditions import Unevaluable
+from quality_movies.dqdl.grammar import unescape
+from quality_movies.dqdl.model import Rule
+from quality_movies.dqdl.plan import (
+    LeafPlan,
+    MissingColumn,
+    Scope,
+    Values,
+    as_number,
+    metric_judge,
+)
+from quality_movies.dqdl.sql import SqlError, predicate
+
+Builder = Callable[[Rule, Scope], LeafPlan]
+
+
+def compile_rule(rule: Rule, frame: pl.LazyFrame, now: datetime, tag: str) -> LeafPlan:
+    """The plan for one rule; a rule that cannot be evaluated gets a plan carrying its error."""
+    spec = spec_for(rule.rule_type)
+    if spec is None:  # the parser rejects unknown types; a hand-built Rule may not
+        return LeafPlan(rule, error=f"Unknown rule type {rule.rule_type}")
+    if spec.unsupported:
+        return LeafPlan(rule, error=f"{rule.rule_type} is not supported here: it {spec.unsupported}")
+    schema = frame.collect_schema()
+    try:
+        if rule.where is not None and rule.rule_type == "CustomSql":
+            raise Unevaluable("Where clause is not supported for rule type: CustomSql")
+        mask = predicate(unescape(rule.where), schema.names()) if rule.where is not None else None
+        plan = BUILDERS[rule.rule_type](rule, Scope(frame, schema, mask, now, tag))
+        _probe(plan, frame)
+    except (MissingColumn, Unevaluable, SqlError) as error:
+        return LeafPlan(rule, error=str(error))
+    return plan
+
+
+def _probe(plan: LeafPlan, frame: pl.LazyFrame) -> None:
+    """Run the plan on zero rows so that type and regex errors stay with their rule."""
+    empty = frame.clear()
+    exprs = [*plan.metrics.values(), *plan.extra.values()]
+    if plan.row is not None and plan.join is None:  # a joined marker column only exists after the join
+        exprs.append(plan.row.alias("__dq_probe_row"))
+    try:
+        if exprs:
+            empty.select([e.alias(f"__dq_probe_{i}") for i, e in enumerate(exprs)]).collect()
+        for result in plan.queries.values():
+            result.collect_schema()
+    except Exception as error:  # Polars reports type, regex and SQL problems with many exception types
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise Unevaluable(f"cannot be evaluated on this data: {message}") from error
+
+
+# ------------------------------------------------------------------------------------ dataset level
+
+
+def _row_count(rule: Rule, scope: Scope) -> LeafPlan:
+    name = "Dataset.*.RowCount"
+    return LeafPlan(rule, metrics={name: scope.row_count()}, judge=metric_judge(name, rule.condition))
+
+
+def _column_count(rule: Rule, scope: Scope) -> LeafPlan:
+    name = "Dataset.*.ColumnCount"
+    count = pl.lit(len(scope.schema), dtype=pl.Int64)
+    return LeafPlan(rule, metrics={name: count}, judge=metric_judge(name, rule.condition))
+
+
+def _column_exists(rule: Rule, scope: Scope) -> LeafPlan:
+    wanted = rule.columns[0]
+    try:
+        scope.column(wanted)
+    except MissingColumn as missing:
+        reason = str(missing)
+        return LeafPlan(rule, judge=lambda _: reason)
+    return LeafPlan(rule)
+
+
+def _column_names_match_pattern(rule: Rule, scope: Scope) -> LeafPlan:
+    try:
+        pattern = re.compile(rule.columns[0])
+    except re.error as error:
+        raise Unevaluable(f"invalid pattern {rule.columns[0]!r}: {error}") from error
+    misfits = [name for name in scope.schema.names() if not pattern.fullmatch(name)]
+    reason = f"Columns that do not match the pattern: {', '.join(misfits)}" if misfits else None
+    return LeafPlan(rule, judge=lambda _: reason)
+
+
+def _statistic(metric: str, aggregate: Callable[[pl.Expr], pl.Expr]) -> Builder:
+    """A builder for rules that compare one numeric statistic of a column with their condition."""
+
+    def build(rule: Rule, scope: Scope) -> LeafPlan:
+        column = scope.column(rule.columns[0])
+        values = scope.kept(as_number(column, scope.schema[column])).drop_nulls()
+        name = f"Column.{rule.columns[0]}.{metric}"
+        return LeafPlan(rule, metrics={name: aggregate(values)}, judge=metric_judge(name, rule.condition))
+
+    return build
+
+
+def _column_correlation(rule: Rule, scope: Scope) -> LeafPlan:
+    first, second = (scope.column(c) for c in rule.columns)
+    a, b = as_number(first, scope.schema[first]), as_number(second, scope.schema[second])
+    both = a.is_not_null() & b.is_not_null()
+    name = f"Multicolumn.{rule.columns[0]},{rule.columns[1]}.ColumnCorrelation"
+    correlation = pl.corr(scope.kept(a.filter(both)), scope.kept(b.filter(both)))
+    return LeafPlan(rule, metrics={name: correlation}, judge=metric_judge(name, rule.condition))
+
+
+# ------------------------------------------------------------------------ completeness, uniqueness
+
+
+def _completeness(rule: Rule, scope: Scope) -> LeafPlan:
+    column = scope.column(rule.columns[0])
+    present = pl.col(column).is_not_null()
+    name = f"Column.{rule.columns[0]}.Completeness"
+    plan = LeafPlan(rule, row=scope.per_row(present), metrics={name: scope.kept(present).mean()})
+    if rule.rule_type == "IsComplete":
+        plan.judge = _whole(name)
+    else:
+        plan.judge = metric_judge(name, rule.condition)
+    return plan
+
+
+def _uniqueness(rule: Rule, scope: Scope) -> LeafPlan:
+    column = scope.column(rule.columns[0])
+    x = pl.col(column)
+    values = scope.kept(x).drop_nulls()
+    singles = values.is_unique().sum()
+    row = scope.per_row(pl.when(x.is_null()).then(True).otherwise(scope.group_size(column) == 1))
+    if rule.rule_type == "UniqueValueRatio":
+        name = f"Column.{rule.columns[0]}.UniqueValueRatio"
+        ratio = singles / values.n_unique()
+    else:
+        name = f"Column.{rule.columns[0]}.Uniqueness"
+        ratio = singles / values.len()
+    judge = _whole(name) if rule.rule_type == "IsUnique" else metric_judge(name, rule.condition)
+    return LeafPlan(rule, row=row, metrics={name: ratio}, judge=judge)
+
+
+def _primary_key(rule: Rule, scope: Scope) -> LeafPlan:
+    names = rule.columns
+    columns = [scope.column(c) for c in names]
+    present = [pl.col(c).is_not_null() for c in columns]
+    metrics = {f"Column.{n}.Completeness": scope.kept(p).mean() for n, p in zip(names, present, strict=True)}
+    # As Deequ: uniqueness over the rows where at least one key column has a value.
+    keys = scope.kept(pl.struct(columns).filter(pl.any_horizontal(present)))
+    single = len(names) == 1
+    uniqueness = f"Column.{names[0]}.Uniqueness" if single else f"Multicolumn.{','.join(names)}.Uniqueness"
+    metrics[uniqueness] = keys.is_unique().sum() / keys.len()
+    row = scope.per_row(pl.all_horizontal(present) & (scope.group_size(*columns) == 1))
+    judges = [_whole(name) for name in metrics]
+
+    def judge(values: Values) -> str | None:
+        return next((reason for j in judges if (reason := j(values)) is not None), None)
+
+    return LeafPlan(rule, row=row, metrics=metrics, judge=judge)
+
+
+def _whole(name: str) -> Callable[[Values], str | None]:
+    """Pass when the share ``name`` is 1.0 (or when there are no rows to measure)."""
+
+    def judge(values: Values) -> str | None:
+        value = values.get(name)
+        if value is None or math.isnan(value) or value >= 1.0:
+            return None
+        return f"Value: {value:.10g} does not meet the constraint requirement!"
+
+    return judge
+
+
+def _distinct_values_count(rule: Rule, scope: Scope) -> LeafPlan:
+    column = scope.column(rule.columns[0])
+    name = f"Column.{rule.columns[0]}.DistinctValuesCount"
+    count = scope.kept(pl.col(column)).drop_nulls().n_unique()
+    return LeafPlan(rule, metrics={name: count}, judge=metric_judge(name, rule.condition))
+
+
+def _entropy_rule(rule: Rule, scope: Scope) -> LeafPlan:
+    column = scope.column(rule.columns[0])
+    name = f"Column.{rule.columns[0]}.Entropy"
+    entropy = scope.kept(pl.col(column)).drop_nulls().unique_counts().entropy(base=math.e)
+    return LeafPlan(rule, metrics={name: entropy}, judge=metric_judge(name, rule.condition))
+
+
+BUILDERS: dict[str, Builder] = {
+    "RowCount": _row_count,
+    "ColumnCount": _column_count,
+    "ColumnExists": _column_exists,
+    "ColumnNamesMatchPattern": _column_names_match_pattern,
+    "IsComplete": _completeness,
+    "Completeness": _completeness,
+    "IsUnique": _uniqueness,
+    "Uniqueness": _uniqueness,
+    "UniqueValueRatio": _uniqueness,
+    "IsPrimaryKey": _primary_key,
+    "Mean": _statistic("Mean", lambda v: v.mean()),
+    "Sum": _statistic("Sum", lambda v: v.sum()),
+    "StandardDeviation": _statistic("StandardDeviation", lambda v: v.std(ddof=0)),
+    "ColumnCorrelation": _column_correlation,
+    "ColumnValues": rowchecks.column_values,
+    "ColumnLength": rowchecks.column_length,
+    "ColumnDataType": rowchecks.column_data_type,
+    "DataFreshness": rowchecks.data_freshness,
+    "CustomSql": rowchecks.custom_sql,
+    "DistinctValuesCount": _distinct_values_count,
+    "Entropy": _entropy_rule,
+}

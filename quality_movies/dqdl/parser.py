@@ -1,0 +1,318 @@
+"""A recursive-descent parser for DQDL rulesets.
+
+The accepted language is the public DQDL grammar (awslabs/dqdl ``DataQualityDefinitionLanguage.g4``):
+
+    document   := [Metadata = dict] [DataSources = dict] Rules = [ top (, top)* ]
+    top        := conj (or conj)*            -- "and" binds tighter, as in the ANTLR grammar
+    conj       := term (and term)*
+    term       := ( top ) | rule             -- rules joined by and/or must be parenthesised
+    rule       := RuleType param* condition? (where "sql")? (with threshold condition)?
+    condition  := [not] between v and v | [not] in [v, ...] | [not] matches "re" | (=|!=|>|>=|<|<=) v
+
+Rule types and their parameter counts are checked against the catalogue, so a ruleset that Glue
+would reject fails here, before any data is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from quality_movies.dqdl.catalogue import ConditionUse, RuleSpec, spec_for
+from quality_movies.dqdl.grammar import DqdlSyntaxError, Kind, Token, tokenize
+from quality_movies.dqdl.model import (
+    AnyRule,
+    BinOp,
+    Call,
+    Composite,
+    Condition,
+    Keyword,
+    Num,
+    Operand,
+    Parameter,
+    Paren,
+    Quantity,
+    Rule,
+    Ruleset,
+    Str,
+    VarRef,
+)
+
+_UNITS = {"days", "hours", "minutes", "B", "KB", "MB", "GB", "TB"}
+_KEYWORDS = {"null": "NULL", "empty": "EMPTY", "whitespaces_only": "WHITESPACES_ONLY"}
+_COMPARISONS = {">", ">=", "<", "<=", "=", "!="}
+_SECTIONS = {"Metadata", "DataSources", "Sources"}
+
+
+def parse(text: str) -> Ruleset:
+    """Parse DQDL ruleset text; raise DqdlSyntaxError (with line, column, expected) if it is not valid."""
+    return _Parser(tokenize(text)).document()
+
+
+def parse_rule(text: str) -> AnyRule:
+    """Parse a single rule (or composite rule) without the ``Rules = [...]`` wrapper."""
+    parser = _Parser(tokenize(text))
+    rule = parser.top()
+    parser.expect_end()
+    return rule
+
+
+class _Parser:
+    def __init__(self, tokens: list[Token]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+
+    # ------------------------------------------------------------------------------------ helpers
+    def peek(self, offset: int = 0) -> Token:
+        return self.tokens[min(self.pos + offset, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        token = self.peek()
+        self.pos = min(self.pos + 1, len(self.tokens) - 1)
+        return token
+
+    def at(self, text: str, offset: int = 0) -> bool:
+        token = self.peek(offset)
+        return token.kind in (Kind.PUNCT, Kind.IDENT) and token.text == text
+
+    def at_word(self, *words: str) -> bool:
+        token = self.peek()
+        return token.kind is Kind.IDENT and token.text in words
+
+    def fail(self, message: str, expected: str, token: Token | None = None) -> DqdlSyntaxError:
+        token = token or self.peek()
+        return DqdlSyntaxError(f"{message}, found {token.describe()}", token.line, token.column, expected)
+
+    def expect(self, text: str, expected: str | None = None) -> Token:
+        if not self.at(text):
+            raise self.fail("unexpected input", expected or f"'{text}'")
+        return self.advance()
+
+    def expect_kind(self, kind: Kind, expected: str) -> Token:
+        if self.peek().kind is not kind:
+            raise self.fail("unexpected input", expected)
+        return self.advance()
+
+    def expect_end(self) -> None:
+        if self.peek().kind is not Kind.END:
+            raise self.fail("unexpected input after the rules", "end of ruleset")
+
+    # ----------------------------------------------------------------------------------- document
+    def document(self) -> Ruleset:
+        metadata: dict[str, object] = {}
+        while self.at_word(*_SECTIONS):
+            name = self.advance().text
+            self.expect("=")
+            metadata[name] = self.dictionary()
+        if not self.at_word("Rules"):
+            raise self.fail("a ruleset starts with its rules list", "'Rules'")
+        self.advance()
+        self.expect("=")
+        self.expect("[")
+        rules: list[AnyRule] = []
+        if not self.at("]"):
+            rules.append(self.top())
+            while self.at(","):
+                self.advance()
+                rules.append(self.top())
+        self.expect("]", "',' or ']'")
+        self.expect_end()
+        return Ruleset(tuple(rules), metadata)
+
+    def dictionary(self) -> dict[str, object]:
+        self.expect("{")
+        entries: dict[str, object] = {}
+        while True:
+            key = self.expect_kind(Kind.STRING, "a quoted key").text
+            self.expect(":")
+            if self.at("["):
+                self.advance()
+                items = [self.expect_kind(Kind.STRING, "a quoted string").text]
+                while self.at(","):
+                    self.advance()
+                    items.append(self.expect_kind(Kind.STRING, "a quoted string").text)
+                self.expect("]", "',' or ']'")
+                entries[key] = items
+            else:
+                entries[key] = self.expect_kind(Kind.STRING, "a quoted value or a list").text
+            if not self.at(","):
+                break
+            self.advance()
+        self.expect("}", "',' or '}'")
+        return entries
+
+    # -------------------------------------------------------------------------------- composites
+    def top(self) -> AnyRule:
+        return self.logical("or", self.conjunction)[0]
+
+    def conjunction(self) -> tuple[AnyRule, bool]:
+        return self.logical("and", self.term)
+
+    def logical(self, word: str, operand: Callable[[], tuple[AnyRule, bool]]) -> tuple[AnyRule, bool]:
+        """Operands joined by ``word``; the flag says whether the result is safe to join (parenthesised)."""
+        start = self.peek()
+        first, wrapped = operand()
+        if not self.at_word(word, word.upper()):
+            return first, wrapped
+        items: list[AnyRule] = [first]
+        while self.at_word(word, word.upper()):
+            if not wrapped:
+                raise self.fail(f"each rule joined by '{word}' must be in parentheses", "'('", start)
+            self.advance()
+            start = self.peek()
+            item, wrapped = operand()
+            items.append(item)
+        if not wrapped:
+            raise self.fail(f"each rule joined by '{word}' must be in parentheses", "'('", start)
+        return Composite(word, tuple(items)), True  # type: ignore[arg-type]
+
+    def term(self) -> tuple[AnyRule, bool]:
+        if self.at("("):
+            self.advance()
+            inner = self.top()
+            self.expect(")", "')' or 'and'/'or'")
+            return inner, True
+        return self.rule(), False
+
+    # ------------------------------------------------------------------------------------- rules
+    def rule(self) -> Rule:
+        type_token = self.peek()
+        if type_token.kind is not Kind.IDENT:
+            raise self.fail("expected a rule", "a rule type such as IsComplete or ColumnValues")
+        spec = spec_for(type_token.text)
+        if spec is None:
+            raise self.fail("unknown rule type", "a rule type such as IsComplete or ColumnValues")
+        self.advance()
+        parameters = self.parameters()
+        condition_token = self.peek()
+        condition = self.condition()
+        where: str | None = None
+        threshold: Condition | None = None
+        while True:
+            if self.at_word("where") and where is None:
+                self.advance()
+                where = self.expect_kind(Kind.STRING, "a quoted SQL predicate after where").text
+            elif self.at_word("with") and threshold is None:
+                with_token = self.advance()
+                self.expect("threshold", "'threshold' after 'with'")
+                threshold = self.condition()
+                if threshold is None:
+                    raise self.fail("missing threshold condition", "a condition such as >= 0.9")
+                if not spec.threshold:
+                    raise self.fail(f"{spec.name} does not take a threshold", "',' or ']'", with_token)
+            else:
+                break
+        self.check_shape(spec, len(parameters), condition, type_token, condition_token)
+        return Rule(spec.name, tuple(parameters), condition, where, threshold)
+
+    def parameters(self) -> list[Parameter]:
+        found: list[Parameter] = []
+        while True:
+            token = self.peek()
+            if token.kind is Kind.STRING:
+                found.append(Parameter(self.advance().text))
+            elif self.at_word("of", "OF", "and", "AND") and self.peek(1).kind is Kind.STRING:
+                connector = self.advance().text
+                found.append(Parameter(self.advance().text, connector=connector))
+            else:
+                return found
+
+    def check_shape(
+        self, spec: RuleSpec, parameters: int, condition: Condition | None, type_token: Token, after: Token
+    ) -> None:
+        """Raise if the rule's parameter count or condition does not fit its rule type."""
+        problem = spec.count_problem(parameters)
+        if problem is not None:
+            raise self.fail(problem[0], problem[1], type_token)
+        if condition is None and spec.condition is ConditionUse.REQUIRED:
+            raise self.fail(f"{spec.name} needs a condition", "a condition such as > 0.9 or between 1 and 10", after)
+        if condition is not None and spec.condition is ConditionUse.NONE:
+            raise self.fail(f"{spec.name} takes no condition", "',' or ']'", after)
+
+    # -------------------------------------------------------------------------------- conditions
+    def condition(self) -> Condition | None:
+        negated = False
+        if self.at_word("not"):
+            self.advance()
+            negated = True
+            if not self.at_word("between", "in", "matches"):
+                raise self.fail("'not' must be followed by a condition", "'between', 'in' or 'matches'")
+        prefix = "not " if negated else ""
+        if self.at_word("between", "BETWEEN"):
+            self.advance()
+            low = self.operand()
+            self.expect("and", "'and' between the two bounds")
+            return Condition(f"{prefix}between", (low, self.operand()))  # type: ignore[arg-type]
+        if self.at_word("in"):
+            self.advance()
+            return Condition(f"{prefix}in", self.operand_list())  # type: ignore[arg-type]
+        if self.at_word("matches"):
+            self.advance()
+            pattern = self.expect_kind(Kind.STRING, "a quoted regular expression").text
+            return Condition(f"{prefix}matches", (Str(pattern),))  # type: ignore[arg-type]
+        token = self.peek()
+        if token.kind is Kind.PUNCT and token.text in _COMPARISONS:
+            self.advance()
+            return Condition(token.text, (self.operand(),))  # type: ignore[arg-type]
+        return None
+
+    def operand_list(self) -> tuple[Operand, ...]:
+        if self.at("$"):
+            return (self.atom(),)
+        self.expect("[", "'[' starting a list of values")
+        items = [self.operand()]
+        while self.at(","):
+            self.advance()
+            items.append(self.operand())
+        self.expect("]", "',' or ']'")
+        return tuple(items)
+
+    def operand(self) -> Operand:
+        left = self.product()
+        while self.at("+") or self.at("-"):
+            op = self.advance().text
+            left = BinOp(left, op, self.product())
+        return left
+
+    def product(self) -> Operand:
+        left = self.atom()
+        while self.at("*") or self.at("/"):
+            op = self.advance().text
+            left = BinOp(left, op, self.atom())
+        return left
+
+    def atom(self) -> Operand:
+        token = self.peek()
+        expected = "a value: a number, a quoted string, NULL, EMPTY, WHITESPACES_ONLY or a function"
+        if token.kind is Kind.STRING:
+            return Str(self.advance().text)
+        if token.kind is Kind.NUMBER or (self.at("-") and self.peek(1).kind is Kind.NUMBER):
+            text = self.advance().text
+            if text == "-":
+                text += self.advance().text
+            if self.peek().kind is Kind.IDENT and self.peek().text in _UNITS:
+                return Quantity(text, self.advance().text)
+            return Num(text)
+        if self.at("("):
+            self.advance()
+            inner = self.operand()
+            self.expect(")", "')'")
+            return Paren(inner)
+        if self.at("$"):
+            self.advance()
+            return VarRef(self.expect_kind(Kind.IDENT, "a variable name after '$'").text)
+        if token.kind is Kind.IDENT:
+            if token.text.lower() in _KEYWORDS and token.text in (token.text.lower(), token.text.upper()):
+                self.advance()
+                return Keyword(_KEYWORDS[token.text.lower()])  # type: ignore[arg-type]
+            if self.at("(", 1):
+                name = self.advance().text
+                self.advance()
+                args: list[Operand] = []
+                if not self.at(")"):
+                    args.append(self.operand())
+                    while self.at(","):
+                        self.advance()
+                        args.append(self.operand())
+                self.expect(")", "',' or ')'")
+                return Call(name, tuple(args))
+        raise self.fail("unexpected input", expected)

@@ -1,0 +1,209 @@
+"""Builders for rules that test every row's value: ColumnValues, ColumnLength, ColumnDataType,
+DataFreshness and row-level CustomSql.
+
+Null values, as in the Glue reference run: comparisons that need a value (``between``, ``>``, ``=``,
+``matches`` ...) skip null rows; membership and negations (``in``, ``not in``, ``!=``,
+``not between``, ``not matches``) pass them, unless the condition names ``NULL`` itself
+(``= NULL``, ``in [..., NULL]``, ``not in [..., NULL]``). ColumnLength passes null rows. A value that
+cannot be read as the condition's type (``"PG"`` against ``between 1900 and 2030``) fails.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from quality_movies.dqdl.conditions import (
+    Unevaluable,
+    duration,
+    is_date_condition,
+    moment,
+    number_test,
+    numbers,
+    ordered_test,
+)
+from quality_movies.dqdl.model import Condition, Keyword, Num, Rule, Str
+from quality_movies.dqdl.plan import LeafPlan, Scope, as_number, as_text, compliance_judge, metric_judge
+from quality_movies.dqdl.sql import query
+
+_NULL_PASSES = {"in", "not in", "!=", "not between", "not matches"}
+_RANGE_OPS = {"between", "not between", ">", ">=", "<", "<=", "="}
+
+
+def _row(value: pl.Expr, test: pl.Expr, readable: pl.Expr, on_null: bool | None) -> pl.Expr:
+    """Outcome per row: ``on_null`` for nulls, failed where the value cannot be read, else ``test``."""
+    return pl.when(value.is_null()).then(pl.lit(on_null, dtype=pl.Boolean)).when(~readable).then(False).otherwise(test)
+
+
+def _null_outcome(cond: Condition) -> bool | None:
+    names_null = any(isinstance(op, Keyword) and op.name == "NULL" for op in cond.operands)
+    if names_null and cond.op in ("=", "in"):
+        return True
+    if names_null and cond.op in ("!=", "not in"):
+        return False
+    return True if cond.op in _NULL_PASSES else None
+
+
+def column_values(rule: Rule, scope: Scope) -> LeafPlan:
+    """``ColumnValues "col" <condition>``: every value meets the condition (or a share of them)."""
+    cond = rule.condition
+    column = scope.column(rule.columns[0])
+    dtype = scope.schema[column]
+    x = pl.col(column)
+    plan = LeafPlan(rule, judge=compliance_judge(rule.threshold))
+    plain = [op for op in cond.operands if not isinstance(op, Keyword)]
+    if cond.op in ("matches", "not matches"):
+        test = as_text(column, dtype).str.contains(f"^(?:{cond.operands[0].value})$")
+        test = test if cond.op == "matches" else ~test
+        readable = pl.lit(True)
+    elif is_date_condition(cond):
+        stamp = _as_datetime(column, dtype)
+        test = ordered_test(cond.op, stamp, [moment(op, scope.now) for op in plain])
+        readable = stamp.is_not_null()
+    elif plain and not any(isinstance(op, Str) for op in plain):
+        value = as_number(column, dtype)
+        test, readable = number_test(cond, value), value.is_not_null()
+        if cond.op in _RANGE_OPS:
+            plan.metrics = {
+                f"Column.{rule.columns[0]}.Minimum": scope.kept(value).min(),
+                f"Column.{rule.columns[0]}.Maximum": scope.kept(value).max(),
+            }
+    else:
+        test, readable = _text_test(cond, as_text(column, dtype)), pl.lit(True)
+    if not plan.metrics:
+        plan.compliance_metric = f"Column.{rule.columns[0]}.ColumnValues.Compliance"
+    plan.row = scope.per_row(_row(x, test, readable, _null_outcome(cond)))
+    return plan
+
+
+def _text_test(cond: Condition, text: pl.Expr) -> pl.Expr:
+    """Equality and membership of text values, with the EMPTY and WHITESPACES_ONLY keywords."""
+    if cond.op not in ("=", "!=", "in", "not in"):
+        raise Unevaluable(f"'{cond.op}' compares numbers or dates, not text values")
+    wanted = [op.value if isinstance(op, Str) else op.text for op in cond.operands if isinstance(op, (Str, Num))]
+    keywords = {op.name for op in cond.operands if isinstance(op, Keyword)}
+    found = text.is_in(wanted) if wanted else pl.lit(False)
+    if "EMPTY" in keywords:
+        found = found | (text == "")
+    if "WHITESPACES_ONLY" in keywords:
+        found = found | ((text.str.len_chars() > 0) & (text.str.strip_chars() == ""))
+    return found if cond.op in ("=", "in") else ~found
+
+
+def column_length(rule: Rule, scope: Scope) -> LeafPlan:
+    """``ColumnLength "col" <condition>``: the length of every non-null value meets the condition."""
+    column = scope.column(rule.columns[0])
+    length = as_text(column, scope.schema[column]).str.len_chars()
+    test = number_test(rule.condition, length.cast(pl.Float64))
+    name = rule.columns[0]
+    return LeafPlan(
+        rule,
+        row=scope.per_row(pl.when(pl.col(column).is_null()).then(True).otherwise(test)),
+        metrics={
+            f"Column.{name}.MinimumLength": scope.kept(length).min(),
+            f"Column.{name}.MaximumLength": scope.kept(length).max(),
+        },
+        judge=compliance_judge(rule.threshold),
+    )
+
+
+_TYPE_NAMES = {"BOOLEAN", "DATE", "TIMESTAMP", "INTEGER", "DOUBLE", "FLOAT", "LONG"}
+
+
+def column_data_type(rule: Rule, scope: Scope) -> LeafPlan:
+    """``ColumnDataType "col" = "INTEGER"``: every value is (or reads as) one of the named types."""
+    cond = rule.condition
+    if cond.op not in ("=", "in", "!=", "not in") or not all(isinstance(op, Str) for op in cond.operands):
+        raise Unevaluable('ColumnDataType takes = "TYPE" or in ["TYPE", ...]')
+    wanted = {op.value.upper() for op in cond.operands}
+    unknown = wanted - _TYPE_NAMES
+    if unknown:
+        raise Unevaluable(f"unknown data type(s) {sorted(unknown)}; use one of {sorted(_TYPE_NAMES)}")
+    column = scope.column(rule.columns[0])
+    dtype = scope.schema[column]
+    test = pl.any_horizontal([_reads_as(name, column, dtype) for name in sorted(wanted)])
+    test = test if cond.op in ("=", "in") else ~test
+    return LeafPlan(
+        rule,
+        row=scope.per_row(pl.when(pl.col(column).is_null()).then(None).otherwise(test)),
+        compliance_metric=f"Column.{rule.columns[0]}.ColumnDataType.Compliance",
+        judge=compliance_judge(rule.threshold),
+    )
+
+
+def _reads_as(type_name: str, column: str, dtype: pl.DataType) -> pl.Expr:
+    """Whether each value is of, or as text can be read as, a DQDL data type."""
+    if dtype != pl.String:
+        matching = {
+            "BOOLEAN": dtype == pl.Boolean,
+            "DATE": dtype == pl.Date,
+            "TIMESTAMP": isinstance(dtype, pl.Datetime),
+            "INTEGER": dtype in (pl.Int8, pl.Int16, pl.Int32, pl.UInt8, pl.UInt16),
+            "LONG": dtype in (pl.Int64, pl.UInt32),
+            "DOUBLE": dtype == pl.Float64,
+            "FLOAT": dtype == pl.Float32,
+        }[type_name]
+        return pl.lit(matching)
+    text = pl.col(column).str.strip_chars()
+    readers = {
+        "BOOLEAN": lambda: text.str.to_lowercase().is_in(["true", "false"]),
+        "DATE": lambda: text.str.to_date("%Y-%m-%d", strict=False).is_not_null(),
+        "TIMESTAMP": lambda: text.str.to_datetime(strict=False).is_not_null(),
+        "INTEGER": lambda: text.cast(pl.Int32, strict=False).is_not_null(),
+        "LONG": lambda: text.cast(pl.Int64, strict=False).is_not_null(),
+        "DOUBLE": lambda: text.cast(pl.Float64, strict=False).is_not_null(),
+        "FLOAT": lambda: text.cast(pl.Float32, strict=False).is_not_null(),
+    }
+    return readers[type_name]()
+
+
+def _as_datetime(column: str, dtype: pl.DataType) -> pl.Expr:
+    x = pl.col(column)
+    if isinstance(dtype, pl.Datetime):
+        return x.dt.replace_time_zone(None) if dtype.time_zone else x
+    if dtype == pl.Date:
+        return x.cast(pl.Datetime)
+    if dtype == pl.String:
+        return x.str.strip_chars().str.to_datetime(strict=False, time_unit="us")
+    raise Unevaluable(f'Column "{column}" holds {dtype}, not dates')
+
+
+def data_freshness(rule: Rule, scope: Scope) -> LeafPlan:
+    """``DataFreshness "col" <= 24 hours``: how long ago each row's timestamp is."""
+    column = scope.column(rule.columns[0])
+    stamp = _as_datetime(column, scope.schema[column])
+    age = pl.lit(scope.now) - stamp
+    test = ordered_test(rule.condition.op, age, [duration(op) for op in rule.condition.operands])
+    return LeafPlan(
+        rule,
+        row=scope.per_row(_row(pl.col(column), test, stamp.is_not_null(), None)),
+        judge=compliance_judge(rule.threshold),
+    )
+
+
+def custom_sql(rule: Rule, scope: Scope) -> LeafPlan:
+    """``CustomSql "select ..." <condition>`` compares one value; without a condition it is row-level:
+    the rows the statement returns pass, the others fail."""
+    statement = rule.columns[0]
+    result = query(statement, scope.frame)
+    if rule.condition is not None:
+        numbers(rule.condition)  # fail now, not at judging time, on dynamic operands
+        name = "Dataset.*.CustomSQL"
+        return LeafPlan(rule, queries={name: result}, judge=metric_judge(name, rule.condition))
+    returned = result.collect_schema().names()
+    missing = [c for c in returned if c not in scope.schema.names()]
+    if missing:
+        raise Unevaluable(f"row-level CustomSql must return columns of the data; {missing} are not")
+    marker = f"__dq_sql_{scope.tag}"
+
+    def join(frame: pl.LazyFrame) -> pl.LazyFrame:
+        hits = result.unique().with_columns(pl.lit(True).alias(marker))
+        joined = frame.join(hits, on=returned, how="left", nulls_equal=True, maintain_order="left")
+        return joined.with_columns(pl.col(marker).fill_null(False))
+
+    return LeafPlan(
+        rule,
+        row=pl.col(marker),
+        join=join,
+        compliance_metric="Dataset.*.CustomSQL.Compliance",
+        judge=compliance_judge(rule.threshold),
+    )
