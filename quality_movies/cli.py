@@ -14,6 +14,7 @@ import dagster as dg
 from quality_movies.definitions import build_definitions, local_home, local_resources
 from quality_movies.partitions import landed_files
 from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME
+from quality_movies.run_summary import summarize_run
 
 # The summary is the demo's output; Dagster's console log shows only warnings and errors.
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -23,15 +24,6 @@ SAMPLE = Path(__file__).parent / "sample" / "imdb_movies_rating.csv"
 def _instance() -> dg.DagsterInstance:
     """The instance `dagster dev` uses when DAGSTER_HOME is set (runs then show in the UI)."""
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-
-
-def _materialized_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
-    """Each materialized asset's metadata values, keyed by the asset key's last part."""
-    found: dict[str, dict[str, Any]] = {}
-    for event in result.get_asset_materialization_events():
-        materialization = event.step_materialization_data.materialization
-        found[materialization.asset_key.path[-1]] = {k: v.value for k, v in materialization.metadata.items()}
-    return found
 
 
 def run_demo(file: Path, home: Path) -> dict[str, Any]:
@@ -49,37 +41,22 @@ def run_demo(file: Path, home: Path) -> dict[str, Any]:
         raise_on_error=False,
         run_config=QUIET_RUN,
     )
-    meta = _materialized_metadata(result)
-    evaluated, bad = meta.get("dq_evaluated_rows", {}), meta.get("bad_rows", {})
-    return {
-        "success": result.success,
-        "run_id": result.run_id,
-        "file": key,
-        "partition": partition_key,
-        "rows_in": evaluated.get("dagster/row_count"),
-        "rows_good": meta.get("good_rows", {}).get("dagster/row_count"),
-        "rows_bad": bad.get("dagster/row_count"),
-        "dq_score": evaluated.get("dq_score"),
-        "dq_result": evaluated.get("dq_result"),
-        "rules_passed": evaluated.get("rules_passed"),
-        "rules_total": evaluated.get("rules_total"),
-        "warehouse_rows": meta.get("imdb_movies_rating", {}).get("dagster/row_count"),
-        "mv_movie_count_total": meta.get("year_aggregated_genre", {}).get("movie_count_total"),
-        "checks": {evaluation.check_name: evaluation.passed for evaluation in result.get_asset_check_evaluations()},
-        "lake": {
-            "input": lake.uri(key),
-            "bad_records": bad.get("bad_records"),
-            "rule_outcome": evaluated.get("rule_outcome"),
-            "processed": lake.uri(PROCESSED),
-            "bad_records_prefix": lake.uri(BAD_RECORDS),
-            "rule_outcome_prefix": lake.uri(RULE_OUTCOME),
-        },
+    summary = summarize_run(instance, result.run_id)
+    summary["success"] = result.success
+    summary["lake"] = {
+        "input": lake.uri(key),
+        "bad_records": summary.pop("bad_records"),
+        "rule_outcome": summary.pop("rule_outcome"),
+        "processed": lake.uri(PROCESSED),
+        "bad_records_prefix": lake.uri(BAD_RECORDS),
+        "rule_outcome_prefix": lake.uri(RULE_OUTCOME),
     }
+    return summary
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
     status = "succeeded" if summary["success"] else "FAILED"
-    print(f"Run {summary['run_id']} {status} for {summary['file']}")
+    print(f"Run {summary['run_id']} {status} for {summary['source_file']}")
     print(f"  rows in {summary['rows_in']}: {summary['rows_good']} good, {summary['rows_bad']} bad")
     print(f"  data quality: {summary['dq_result']}")
     print(f"  warehouse: {summary['warehouse_rows']} rows of this file in movies.imdb_movies_rating")

@@ -67,6 +67,7 @@ def dq_evaluated_rows(context: dg.AssetExecutionContext, lake: Lake) -> pl.DataF
             "dq_result": evaluation.score_text,
             "rules_passed": passed,
             "rules_total": len(evaluation.rules),
+            "failed_rules": dg.MetadataValue.json([r.rule for r in evaluation.rules if r.outcome != "Passed"]),
             "rule_outcome": dg.MetadataValue.path(lake.uri(outcome_key)),
             "rules": dg.MetadataValue.md(_rules_markdown(outcomes)),
         }
