@@ -1,6 +1,8 @@
-"""The one Definitions object: assets, checks, jobs and the resources of this environment."""
+"""The one Definitions object: assets, checks, jobs, sensors and the resources of this environment.
 
-from __future__ import annotations
+Each resource is chosen from the environment alone: a variable that names an AWS service
+switches that resource to it (see the README's "On AWS"); without it the local stand-in runs.
+"""
 
 import os
 from pathlib import Path
@@ -8,11 +10,14 @@ from pathlib import Path
 import dagster as dg
 
 from quality_movies.assets import catalog, landing, quality, warehouse
-from quality_movies.partitions import landed_files
-from quality_movies.resources.catalog import LocalCatalog
-from quality_movies.resources.lake import LocalLake
+from quality_movies.jobs import ingest_landed_file
+from quality_movies.resources.catalog import Catalog, GlueCatalog, LocalCatalog
+from quality_movies.resources.lake import NOTIFICATIONS, Lake, LocalLake
+from quality_movies.resources.notifier import Notifier, OutboxNotifier, SnsNotifier
+from quality_movies.resources.s3_lake import S3Lake
 from quality_movies.resources.staging import StagingIOManager
-from quality_movies.resources.warehouse import EmbeddedWarehouse
+from quality_movies.resources.warehouse import EmbeddedWarehouse, RedshiftWarehouse, Warehouse
+from quality_movies.sensors import landing_sensor, notify_run_failure
 
 HOME_VARIABLE = "QUALITY_MOVIES_HOME"
 DEFAULT_HOME = ".quality_movies"
@@ -23,30 +28,79 @@ def local_home() -> Path:
     return Path(os.environ.get(HOME_VARIABLE, DEFAULT_HOME)).resolve()
 
 
-def local_resources(home: Path) -> dict[str, object]:
-    """A laptop's stand-ins: a folder lake and catalog, an embedded PostgreSQL warehouse."""
-    lake = LocalLake(root=str(home / "lake"))
+def _set(name: str) -> bool:
+    return bool(os.environ.get(name))
+
+
+def _aws_common() -> dict:
+    """Region and endpoint shared by the AWS clients, only where the environment sets them."""
+    common = {}
+    if _set("AWS_REGION") or _set("AWS_DEFAULT_REGION"):
+        common["region"] = dg.EnvVar("AWS_REGION" if _set("AWS_REGION") else "AWS_DEFAULT_REGION")
+    if _set("AWS_ENDPOINT_URL"):
+        common["endpoint_url"] = dg.EnvVar("AWS_ENDPOINT_URL")
+    return common
+
+
+def lake_from_env(home: Path) -> Lake:
+    landing = (
+        {"landing_prefix": dg.EnvVar("QUALITY_MOVIES_LANDING_PREFIX")} if _set("QUALITY_MOVIES_LANDING_PREFIX") else {}
+    )
+    if _set("QUALITY_MOVIES_BUCKET"):
+        return S3Lake(bucket=dg.EnvVar("QUALITY_MOVIES_BUCKET"), **landing, **_aws_common())
+    return LocalLake(root=str(home / "lake"), **landing)
+
+
+def catalog_from_env(home: Path) -> Catalog:
+    if _set("QUALITY_MOVIES_GLUE_DATABASE"):
+        return GlueCatalog(database=dg.EnvVar("QUALITY_MOVIES_GLUE_DATABASE"), **_aws_common())
+    return LocalCatalog(root=str(home / "catalog"))
+
+
+def notifier_from_env(home: Path) -> Notifier:
+    if _set("QUALITY_MOVIES_SNS_TOPIC_ARN"):
+        return SnsNotifier(topic_arn=dg.EnvVar("QUALITY_MOVIES_SNS_TOPIC_ARN"), **_aws_common())
+    return OutboxNotifier(path=str(home / "lake" / NOTIFICATIONS / "outbox.jsonl"))
+
+
+def warehouse_from_env(home: Path, lake: Lake) -> Warehouse:
+    if not _set("QUALITY_MOVIES_REDSHIFT_HOST"):
+        return EmbeddedWarehouse(data_dir=str(home / "warehouse"))
+    settings: dict[str, object] = {
+        field: dg.EnvVar(f"QUALITY_MOVIES_REDSHIFT_{field.upper()}")
+        for field in ("database", "user", "password", "db_user", "cluster_identifier", "copy_iam_role")
+        if _set(f"QUALITY_MOVIES_REDSHIFT_{field.upper()}")
+    }
+    if _set("QUALITY_MOVIES_REDSHIFT_PORT"):
+        settings["port"] = dg.EnvVar.int("QUALITY_MOVIES_REDSHIFT_PORT")
+    if _set("QUALITY_MOVIES_REDSHIFT_IAM"):
+        settings["iam"] = os.environ["QUALITY_MOVIES_REDSHIFT_IAM"].lower() in ("1", "true", "yes")
+    if isinstance(lake, S3Lake):
+        settings["copy_stage"] = lake
+    region = _aws_common().get("region")
+    return RedshiftWarehouse(
+        host=dg.EnvVar("QUALITY_MOVIES_REDSHIFT_HOST"), **settings, **({"region": region} if region else {})
+    )
+
+
+def resources_from_env(home: Path) -> dict[str, object]:
+    """The resources this environment asks for; local stand-ins wherever no AWS variable is set."""
+    lake = lake_from_env(home)
     return {
         "lake": lake,
-        "catalog": LocalCatalog(root=str(home / "catalog")),
-        "warehouse": EmbeddedWarehouse(data_dir=str(home / "warehouse")),
+        "catalog": catalog_from_env(home),
+        "notifier": notifier_from_env(home),
+        "warehouse": warehouse_from_env(home, lake),
         "io_manager": StagingIOManager(lake=lake),
     }
-
-
-ingest_landed_file = dg.define_asset_job(
-    "ingest_landed_file",
-    selection=dg.AssetSelection.all(),
-    partitions_def=landed_files,
-    description="Take one landed file through catalog, quality, routing and the warehouse load, then refresh the view.",
-)
 
 
 def build_definitions(home: Path | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules([landing, catalog, quality, warehouse]),
         jobs=[ingest_landed_file],
-        resources=local_resources(home or local_home()),
+        sensors=[landing_sensor, notify_run_failure],
+        resources=resources_from_env(home or local_home()),
     )
 
 

@@ -10,7 +10,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from quality_movies.definitions import build_definitions, local_resources
+from quality_movies.definitions import build_definitions, resources_from_env
 from quality_movies.partitions import landed_files
 from quality_movies.resources.warehouse import EmbeddedWarehouse
 
@@ -34,7 +34,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def warehouse(home: Path) -> EmbeddedWarehouse:
     """The embedded PostgreSQL, started once; it stops when the test process exits."""
-    return local_resources(home)["warehouse"]
+    return resources_from_env(home)["warehouse"]
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ class Pipeline:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.defs = build_definitions(home)
-        self.lake = local_resources(home)["lake"]
+        self.lake = resources_from_env(home)["lake"]
         self.instance = dg.DagsterInstance.ephemeral()
 
     def land(self, source: Path, name: str | None = None) -> str:

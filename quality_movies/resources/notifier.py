@@ -5,7 +5,6 @@ notification must never fail or undo the data load it reports on.
 """
 
 import json
-import logging
 import time
 from abc import abstractmethod
 from dataclasses import asdict, dataclass, field
@@ -16,7 +15,7 @@ import boto3
 import dagster as dg
 from pydantic import Field
 
-logger = logging.getLogger(__name__)
+logger = dg.get_dagster_logger(__name__)  # captured into the run's event log inside a step
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,10 @@
 Both are reached through `redshift_connector` and run the same statements from `sql/`.
 """
 
-from __future__ import annotations
 
 import datetime as dt
+import re
+import uuid
 import warnings
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
@@ -19,6 +20,8 @@ import redshift_connector
 from pydantic import Field, PrivateAttr
 
 from quality_movies.contract import DATA_COLUMNS, LINEAGE_COLUMNS
+from quality_movies.resources.lake import STAGING
+from quality_movies.resources.s3_lake import S3Lake
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 SCHEMA, TABLE, VIEW = "movies", "imdb_movies_rating", "year_aggregated_genre"
@@ -73,23 +76,29 @@ class Warehouse(dg.ConfigurableResource):
     def replace_file_rows(self, source_file: str, rows: pl.DataFrame, run_id: str) -> int:
         """Atomically replace the rows of `source_file` with `rows` (typed as the contract says).
 
-        One transaction: the file's old rows are deleted and the new ones inserted in
-        batches; any failure rolls back, leaving the table exactly as it was.
+        One transaction: the file's old rows are deleted and the new ones bulk-loaded;
+        any failure rolls back, leaving the table exactly as it was.
         """
         loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        lineage = (source_file, run_id, loaded_at)
+        loaded = rows.with_columns(
+            source_file=pl.lit(source_file), run_id=pl.lit(run_id), loaded_at=pl.lit(loaded_at, dtype=pl.Datetime("us"))
+        )
         with self.connection() as conn:
             cursor = conn.cursor()
             try:
                 cursor.execute(sql("delete_file_rows"), (source_file,))
-                for batch in rows.iter_slices(ROWS_PER_INSERT):
-                    params = [value for row in batch.iter_rows() for value in (*row, *lineage)]
-                    cursor.execute(_insert_statement(batch.height), params)
+                self._bulk_insert(cursor, loaded)
                 conn.commit()
             except BaseException:
                 conn.rollback()
                 raise
         return rows.height
+
+    def _bulk_insert(self, cursor: redshift_connector.Cursor, rows: pl.DataFrame) -> None:
+        """Multi-row INSERTs with bound values: the path any PostgreSQL-protocol warehouse takes."""
+        for batch in rows.iter_slices(ROWS_PER_INSERT):
+            params = [value for row in batch.iter_rows() for value in row]
+            cursor.execute(_insert_statement(batch.height), params)
 
     def refresh_view(self) -> None:
         """Create the materialized view if missing, then refresh it (in its own transaction)."""
@@ -103,16 +112,33 @@ class Warehouse(dg.ConfigurableResource):
 
 
 class RedshiftWarehouse(Warehouse):
-    """Amazon Redshift (or any endpoint speaking its protocol), by host and password."""
+    """Amazon Redshift, by password or by IAM; bulk loads by COPY from S3 when a stage is set."""
 
     host: str
     port: int = 5439
     database: str = "dev"
-    user: str
-    password: str
+    user: str | None = Field(default=None, description="Database user (password authentication).")
+    password: str | None = Field(default=None, description="Its password; never logged.")
     ssl: bool = True
+    iam: bool = Field(default=False, description="Authenticate with IAM credentials instead of a password.")
+    db_user: str | None = Field(default=None, description="Database user to get IAM credentials for.")
+    cluster_identifier: str | None = Field(default=None, description="Cluster, for IAM authentication.")
+    region: str | None = None
+    copy_iam_role: str | None = Field(default=None, description="IAM role ARN Redshift assumes to read the stage.")
+    copy_stage: S3Lake | None = Field(default=None, description="Bucket where good rows are staged for COPY.")
 
     def _connect(self) -> redshift_connector.Connection:
+        if self.iam:
+            return redshift_connector.connect(
+                iam=True,
+                host=self.host,
+                port=self.port,
+                database=self.database,
+                db_user=self.db_user,
+                cluster_identifier=self.cluster_identifier,
+                region=self.region,
+                ssl=True,
+            )
         return redshift_connector.connect(
             host=self.host,
             port=self.port,
@@ -121,6 +147,31 @@ class RedshiftWarehouse(Warehouse):
             password=self.password,
             ssl=self.ssl,
         )
+
+    def _bulk_insert(self, cursor: redshift_connector.Cursor, rows: pl.DataFrame) -> None:
+        """Stage the rows as Parquet in S3 and COPY them, inside the caller's transaction."""
+        if self.copy_stage is None or self.copy_iam_role is None:
+            super()._bulk_insert(cursor, rows)
+            return
+        key = f"{STAGING}/redshift_copy/{uuid.uuid4().hex}.parquet"
+        self.copy_stage.write_frame(key, rows, "parquet")
+        try:
+            cursor.execute(copy_statement(self.copy_stage.uri(key), self.copy_iam_role))
+        finally:
+            self.copy_stage.delete_prefix(key)
+
+
+S3_URI = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[\w!\-.*()/=]+")
+IAM_ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+")
+
+
+def copy_statement(source_uri: str, iam_role: str) -> str:
+    """The COPY of one staged file; both literals are validated before they are quoted in."""
+    if not S3_URI.fullmatch(source_uri):
+        raise ValueError(f"refusing to COPY from {source_uri!r}: not a plain s3:// object URI")
+    if not IAM_ROLE_ARN.fullmatch(iam_role):
+        raise ValueError(f"refusing to COPY with role {iam_role!r}: not an IAM role ARN")
+    return sql("copy_parquet").format(source=f"'{source_uri}'", iam_role=f"'{iam_role}'")
 
 
 class EmbeddedWarehouse(Warehouse):

@@ -1,0 +1,84 @@
+"""The two messages the recipe e-mails (pipeline status, data-quality result) and the hooks that send them.
+
+Hooks fire once per step, so each message is tied to the step that completes it: the
+data-quality result to the routing step (bad rows written), the success status to the view
+refresh (the last step), a failure status to whichever step failed. Failures outside any
+step are reported by the run-failure sensor in `sensors.py`.
+"""
+
+import json
+from typing import Any
+
+import dagster as dg
+
+from quality_movies.assets.quality import route_rows
+from quality_movies.assets.warehouse import year_aggregated_genre
+from quality_movies.resources.notifier import Message, Notifier
+from quality_movies.run_summary import summarize_run
+
+PIPELINE_STATUS, DATA_QUALITY = "pipeline_status", "data_quality"
+
+
+def _attributes(event: str, summary: dict[str, Any]) -> dict[str, str]:
+    return {"event": event, "summary": json.dumps(summary, default=str)}
+
+
+def _file_name(summary: dict[str, Any]) -> str:
+    return summary.get("source_file") or summary.get("partition") or "unknown file"
+
+
+def status_message(summary: dict[str, Any], succeeded: bool, error: str | None = None) -> Message:
+    """Pipeline status: what ran, for which file, with which counts, and the run id to look it up."""
+    status = "SUCCEEDED" if succeeded else "FAILED"
+    lines = [
+        f"The quality_movies pipeline {status.lower()} for {_file_name(summary)}.",
+        "",
+        f"Run id: {summary['run_id']}",
+        f"Partition: {summary.get('partition')}",
+        f"Rows in: {summary.get('rows_in')}, good: {summary.get('rows_good')}, bad: {summary.get('rows_bad')}",
+        f"Rows of this file in the warehouse: {summary.get('warehouse_rows')}",
+    ]
+    if error:
+        lines += ["", f"Error: {error}"]
+    failed_checks = [name for name, passed in summary.get("checks", {}).items() if not passed]
+    if failed_checks:
+        lines.append(f"Failed checks: {', '.join(failed_checks)}")
+    summary = {**summary, "status": status, "error": error}
+    return Message(
+        f"quality_movies {status}: {_file_name(summary)}", "\n".join(lines), _attributes(PIPELINE_STATUS, summary)
+    )
+
+
+def quality_message(summary: dict[str, Any]) -> Message:
+    """Data-quality result: score, failed rules, bad-row count and where the bad rows are."""
+    failed = summary.get("failed_rules") or []
+    lines = [
+        f"Data quality for {_file_name(summary)}: {summary.get('dq_result')}.",
+        "",
+        f"Bad rows: {summary.get('rows_bad')} of {summary.get('rows_in')}, quarantined at {summary.get('bad_records')}",
+        f"Rule outcomes: {summary.get('rule_outcome')}",
+        "Failed rules:" if failed else "No rule failed.",
+        *(f"  - {rule}" for rule in failed),
+        "",
+        f"Run id: {summary['run_id']}",
+    ]
+    subject = f"quality_movies data quality {summary.get('dq_result')}: {_file_name(summary)}"
+    return Message(subject, "\n".join(lines), _attributes(DATA_QUALITY, summary))
+
+
+@dg.success_hook(required_resource_keys={"notifier"})
+def notify_on_success(context: dg.HookContext) -> None:
+    """After routing, send the data-quality result; after the view refresh, the success status."""
+    notifier: Notifier = context.resources.notifier
+    if context.op.name == route_rows.op.name:
+        notifier.publish(quality_message(summarize_run(context.instance, context.run_id)))
+    elif context.op.name == year_aggregated_genre.op.name:
+        notifier.publish(status_message(summarize_run(context.instance, context.run_id), succeeded=True))
+
+
+@dg.failure_hook(required_resource_keys={"notifier"})
+def notify_on_failure(context: dg.HookContext) -> None:
+    """Send the failure status, naming the step and the error."""
+    error = f"step {context.step_key}: {context.op_exception}"
+    summary = summarize_run(context.instance, context.run_id)
+    context.resources.notifier.publish(status_message(summary, succeeded=False, error=error))
