@@ -11,7 +11,7 @@ from typing import Any
 
 import dagster as dg
 
-from quality_movies.definitions import build_definitions, local_home, resources_from_env
+from quality_movies.definitions import build_definitions, local_home, resolved, resources_from_env
 from quality_movies.partitions import landed_files
 from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME
 from quality_movies.run_summary import summarize_run
@@ -28,7 +28,7 @@ def _instance() -> dg.DagsterInstance:
 
 def run_demo(file: Path, home: Path) -> dict[str, Any]:
     """Land `file`, materialize the whole graph for it with every check, and summarise."""
-    lake = resources_from_env(home)["lake"]
+    lake = resolved(resources_from_env(home)["lake"])
     key = f"{lake.landing_prefix}/{file.name}"
     lake.put_file(file, key)
     partition_key = lake.partition_key(key)

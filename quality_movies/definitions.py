@@ -95,6 +95,11 @@ def resources_from_env(home: Path) -> dict[str, object]:
     }
 
 
+def resolved(resource: dg.ConfigurableResource) -> dg.ConfigurableResource:
+    """A resource with its `EnvVar` settings read, for use outside a Dagster run (CLI, tests)."""
+    return resource.process_config_and_initialize()
+
+
 def build_definitions(home: Path | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules([landing, catalog, quality, warehouse]),

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
 
-from quality_movies.definitions import build_definitions, resources_from_env
+from quality_movies.definitions import build_definitions, resolved, resources_from_env
 from quality_movies.partitions import landed_files
 from quality_movies.resources.warehouse import EmbeddedWarehouse
+
+# Tests choose their environment themselves: a developer's AWS settings must not leak in.
+for _name in [name for name in os.environ if name.startswith("QUALITY_MOVIES_") or name == "AWS_ENDPOINT_URL"]:
+    del os.environ[_name]
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 IMDB_CSV = SHARED_DATA / "imdb_movies_rating.csv"
@@ -47,11 +51,11 @@ def empty_warehouse(warehouse: EmbeddedWarehouse) -> EmbeddedWarehouse:
 
 
 @pytest.fixture
-def lake_root(home: Path) -> Iterator[Path]:
-    """A clean lake folder for one test."""
-    root = home / "lake"
-    shutil.rmtree(root, ignore_errors=True)
-    yield root
+def clean_home(home: Path) -> Path:
+    """The session's home with an empty lake and catalog, so no test sees another's files or crawls."""
+    for folder in ("lake", "catalog"):
+        shutil.rmtree(home / folder, ignore_errors=True)
+    return home
 
 
 class Pipeline:
@@ -60,7 +64,7 @@ class Pipeline:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.defs = build_definitions(home)
-        self.lake = resources_from_env(home)["lake"]
+        self.lake = resolved(resources_from_env(home)["lake"])
         self.instance = dg.DagsterInstance.ephemeral()
 
     def land(self, source: Path, name: str | None = None) -> str:
@@ -82,5 +86,5 @@ class Pipeline:
 
 
 @pytest.fixture
-def pipeline(home: Path, empty_warehouse: EmbeddedWarehouse, lake_root: Path) -> Pipeline:
-    return Pipeline(home)
+def pipeline(clean_home: Path, empty_warehouse: EmbeddedWarehouse) -> Pipeline:
+    return Pipeline(clean_home)

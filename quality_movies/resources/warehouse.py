@@ -3,7 +3,6 @@
 Both are reached through `redshift_connector` and run the same statements from `sql/`.
 """
 
-
 import datetime as dt
 import re
 import uuid
@@ -153,12 +152,17 @@ class RedshiftWarehouse(Warehouse):
         if self.copy_stage is None or self.copy_iam_role is None:
             super()._bulk_insert(cursor, rows)
             return
-        key = f"{STAGING}/redshift_copy/{uuid.uuid4().hex}.parquet"
-        self.copy_stage.write_frame(key, rows, "parquet")
+        key = self.stage_for_copy(rows)
         try:
             cursor.execute(copy_statement(self.copy_stage.uri(key), self.copy_iam_role))
         finally:
             self.copy_stage.delete_prefix(key)
+
+    def stage_for_copy(self, rows: pl.DataFrame) -> str:
+        """Write rows (table columns, in table order) as one Parquet object; returns its key."""
+        key = f"{STAGING}/redshift_copy/{uuid.uuid4().hex}.parquet"
+        self.copy_stage.write_frame(key, rows, "parquet")
+        return key
 
 
 S3_URI = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[\w!\-.*()/=]+")
