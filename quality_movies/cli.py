@@ -1,4 +1,4 @@
-"""`quality-movies`: run the pipeline from a terminal."""
+"""`quality-movies`: run the pipeline, or only its quality stage, from a terminal."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import dagster as dg
 
 from quality_movies.definitions import build_definitions, local_home, resolved, resources_from_env
 from quality_movies.partitions import landed_files
+from quality_movies.quality_commands import QUALITY_COMMANDS, add_quality_commands, run_quality_command
 from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME
 from quality_movies.run_summary import summarize_run
 
@@ -73,8 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="land a file locally and run the whole graph for it")
     demo.add_argument("--file", type=Path, default=SAMPLE, help="CSV to land (default: the bundled IMDb sample)")
     demo.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    add_quality_commands(commands)
     args = parser.parse_args(argv)
 
+    if args.command in QUALITY_COMMANDS:
+        return run_quality_command(parser, args)
     if not args.file.is_file():
         parser.error(f"{args.file} is not a file")
     summary = run_demo(args.file, local_home())

@@ -1,54 +1,108 @@
-"""The warehouse contract: the columns of `movies.imdb_movies_rating` and how raw text becomes them.
+"""The warehouse contract: `movies.imdb_movies_rating` as a pandera model, and how raw text becomes it.
 
-Mirrors `sql/create_table.sql` (a test compares them column by column). A good row whose
-text cannot take the warehouse type is routed to the quarantine with the reason, never lost
-and never allowed to fail the load half-way.
+`WarehouseTableRow` mirrors `sql/create_table.sql` column by column (name, type, nullability, byte
+limit; a test compares them), and every other name here is derived from it. A good row whose text
+cannot take the warehouse type is routed to the quarantine with the reason, never lost and never
+allowed to fail the load half-way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandera.polars as pa
 import polars as pl
+from pandera import extensions
+from pandera.api.polars.types import PolarsData
+
+VIOLATIONS = "ContractViolations"
+# Joins one row's reasons into one string that is then split into the list: building lists of
+# strings element by element costs seconds per million rows, joining and splitting a fraction.
+_SEPARATOR = "\x1f"
+
+
+def max_bytes(data: PolarsData, *, limit: int) -> pl.LazyFrame:
+    """Redshift's VARCHAR(n) holds n bytes, not n characters (PostgreSQL's holds characters)."""
+    return data.lazyframe.select(pl.col(data.key).str.len_bytes() <= limit)
+
+
+if not hasattr(pa.Check, "max_bytes"):  # registration is global to pandera: once per process
+    extensions.register_check_method(statistics=["limit"])(max_bytes)
+
+
+def _varchar(limit: int, nullable: bool = True) -> object:
+    return pa.Field(nullable=nullable, max_bytes=limit)
+
+
+class WarehouseRow(pa.DataFrameModel):
+    """A good row as the table stores its data columns, typed as the recipe's "Change Schema" typed them."""
+
+    poster_link: pl.String = _varchar(1024)
+    series_title: pl.String = _varchar(512)
+    released_year: pl.String = _varchar(16)
+    certificate: pl.String = _varchar(32)
+    runtime: pl.String = _varchar(32)
+    genre: pl.String = _varchar(256)
+    imdb_rating: pl.Float64 = pa.Field(nullable=True)
+    overview: pl.String = _varchar(4096)
+    meta_score: pl.Int64 = pa.Field(nullable=True)
+    director: pl.String = _varchar(256)
+    star1: pl.String = _varchar(256)
+    star2: pl.String = _varchar(256)
+    star3: pl.String = _varchar(256)
+    star4: pl.String = _varchar(256)
+    no_of_votes: pl.Int64 = pa.Field(nullable=True)
+    gross: pl.String = _varchar(32)
+
+    class Config:
+        strict = True  # no column the table lacks
+        ordered = True  # in the table's order
+
+
+class WarehouseTableRow(WarehouseRow):
+    """A row of `movies.imdb_movies_rating`: the data columns plus the lineage the load adds."""
+
+    source_file: pl.String = _varchar(1024, nullable=False)
+    run_id: pl.String = _varchar(64, nullable=False)
+    loaded_at: pl.Datetime = pa.Field(nullable=False)
 
 
 @dataclass(frozen=True)
 class WarehouseColumn:
+    """One column of the table, as the loader and the casts need it."""
+
     name: str
     sql_type: str
     dtype: type[pl.DataType]
     max_bytes: int | None = None
+    nullable: bool = True
 
 
-def _text(name: str, max_bytes: int) -> WarehouseColumn:
-    return WarehouseColumn(name, f"VARCHAR({max_bytes})", pl.String, max_bytes)
+_SQL_TYPES: dict[type[pl.DataType], str] = {
+    pl.Float64: "DOUBLE PRECISION",
+    pl.Int64: "BIGINT",
+    pl.Datetime: "TIMESTAMP",
+}
 
 
-DATA_COLUMNS: tuple[WarehouseColumn, ...] = (
-    _text("poster_link", 1024),
-    _text("series_title", 512),
-    _text("released_year", 16),
-    _text("certificate", 32),
-    _text("runtime", 32),
-    _text("genre", 256),
-    WarehouseColumn("imdb_rating", "DOUBLE PRECISION", pl.Float64),
-    _text("overview", 4096),
-    WarehouseColumn("meta_score", "BIGINT", pl.Int64),
-    _text("director", 256),
-    _text("star1", 256),
-    _text("star2", 256),
-    _text("star3", 256),
-    _text("star4", 256),
-    WarehouseColumn("no_of_votes", "BIGINT", pl.Int64),
-    _text("gross", 32),
-)
-LINEAGE_COLUMNS: tuple[WarehouseColumn, ...] = (
-    _text("source_file", 1024),
-    _text("run_id", 64),
-    WarehouseColumn("loaded_at", "TIMESTAMP", pl.Datetime),
+def _columns(model: type[pa.DataFrameModel], names: list[str] | None = None) -> tuple[WarehouseColumn, ...]:
+    found = []
+    for name, column in model.to_schema().columns.items():
+        if names is not None and name not in names:
+            continue
+        dtype = column.dtype.type.base_type()  # the class, whether pandera holds a class or an instance
+        limit = next((check.statistics["limit"] for check in column.checks if check.name == "max_bytes"), None)
+        sql_type = f"VARCHAR({limit})" if dtype is pl.String else _SQL_TYPES[dtype]
+        found.append(WarehouseColumn(name, sql_type, dtype, limit, column.nullable))
+    return tuple(found)
+
+
+DATA_COLUMNS: tuple[WarehouseColumn, ...] = _columns(WarehouseRow)
+LINEAGE_COLUMNS: tuple[WarehouseColumn, ...] = _columns(
+    WarehouseTableRow,
+    [name for name in WarehouseTableRow.to_schema().columns if name not in WarehouseRow.to_schema().columns],
 )
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(column.name for column in DATA_COLUMNS)
-VIOLATIONS = "ContractViolations"
 
 
 class MissingColumnsError(ValueError):
@@ -71,22 +125,42 @@ def _typed(column: WarehouseColumn) -> pl.Expr:
     return raw.str.strip_chars().cast(column.dtype, strict=False)
 
 
-def _violation(column: WarehouseColumn) -> pl.Expr:
+def _broken(column: WarehouseColumn) -> pl.Expr:
+    """True where the raw text cannot be stored in the column (null for null text, which fits)."""
     raw = pl.col(column.name)
     if column.max_bytes is not None:
-        broken = raw.str.len_bytes() > column.max_bytes
-        reason = pl.lit(f"{column.name}: longer than {column.max_bytes} bytes ({column.sql_type})")
-    else:
-        broken = raw.is_not_null() & _typed(column).is_null()
-        reason = pl.format(f"{column.name}: '{{}}' is not a {column.sql_type}", raw)
-    return pl.when(broken).then(reason)
+        return raw.str.len_bytes() > column.max_bytes
+    return raw.is_not_null() & _typed(column).is_null()
+
+
+def _reason(column: WarehouseColumn) -> pl.Expr:
+    if column.max_bytes is not None:
+        return pl.lit(f"{column.name}: longer than {column.max_bytes} bytes ({column.sql_type})")
+    shown = pl.col(column.name).str.replace_all(_SEPARATOR, " ", literal=True)  # keep the joined reasons splittable
+    return pl.format(f"{column.name}: '{{}}' is not a {column.sql_type}", shown)
 
 
 def violations_expr() -> pl.Expr:
     """Per row, the list of reasons the row cannot enter the warehouse (empty when it can)."""
-    return pl.concat_list([_violation(column) for column in DATA_COLUMNS]).list.drop_nulls().alias(VIOLATIONS)
+    reasons = [pl.when(_broken(column)).then(_reason(column)) for column in DATA_COLUMNS]
+    joined = pl.concat_str(reasons, separator=_SEPARATOR, ignore_nulls=True)
+    none = pl.lit([], dtype=pl.List(pl.String))
+    return pl.when(joined == "").then(none).otherwise(joined.str.split(_SEPARATOR)).alias(VIOLATIONS)
+
+
+def fits_expr() -> pl.Expr:
+    """Per row, whether it can enter the warehouse: true exactly where `violations_expr()` is empty.
+
+    Cheaper than the reasons; routing filters on it so that reasons are only built for bad rows.
+    """
+    return ~pl.any_horizontal([_broken(column) for column in DATA_COLUMNS]).fill_null(False)
+
+
+def warehouse_type_exprs() -> list[pl.Expr]:
+    """The data columns cast from raw text to the warehouse's types (null where a cast fails)."""
+    return [_typed(column).alias(column.name) for column in DATA_COLUMNS]
 
 
 def to_warehouse_types(rows: pl.DataFrame) -> pl.DataFrame:
     """The warehouse's data columns, cast from the raw text of rows that passed the contract."""
-    return rows.select([_typed(column).alias(column.name) for column in DATA_COLUMNS])
+    return rows.select(warehouse_type_exprs())

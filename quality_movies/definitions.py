@@ -17,6 +17,7 @@ from quality_movies.resources.notifier import Notifier, OutboxNotifier, SnsNotif
 from quality_movies.resources.s3_lake import S3Lake
 from quality_movies.resources.staging import StagingIOManager
 from quality_movies.resources.warehouse import EmbeddedWarehouse, RedshiftWarehouse, Warehouse
+from quality_movies.ruleset_config import load_ruleset
 from quality_movies.sensors import landing_sensor, notify_run_failure
 
 HOME_VARIABLE = "QUALITY_MOVIES_HOME"
@@ -102,7 +103,13 @@ def resolved(resource: dg.ConfigurableResource) -> dg.ConfigurableResource:
 
 def build_definitions(home: Path | None = None) -> dg.Definitions:
     return dg.Definitions(
-        assets=dg.load_assets_from_modules([landing, catalog, quality, warehouse]),
+        assets=[
+            landing.landed_file,
+            catalog.crawled_table,
+            quality.build_quality_stage(load_ruleset()),
+            warehouse.imdb_movies_rating,
+            warehouse.year_aggregated_genre,
+        ],
         jobs=[ingest_landed_file],
         sensors=[landing_sensor, notify_run_failure],
         resources=resources_from_env(home or local_home()),

@@ -11,7 +11,7 @@ from typing import Any
 
 import dagster as dg
 
-from quality_movies.assets.quality import route_rows
+from quality_movies.assets.quality import QUALITY_STAGE
 from quality_movies.assets.warehouse import year_aggregated_genre
 from quality_movies.resources.notifier import Message, Notifier
 from quality_movies.run_summary import summarize_run
@@ -70,7 +70,7 @@ def quality_message(summary: dict[str, Any]) -> Message:
 def notify_on_success(context: dg.HookContext) -> None:
     """After routing, send the data-quality result; after the view refresh, the success status."""
     notifier: Notifier = context.resources.notifier
-    if context.op.name == route_rows.op.name:
+    if context.op.name == QUALITY_STAGE:
         notifier.publish(quality_message(summarize_run(context.instance, context.run_id)))
     elif context.op.name == year_aggregated_genre.op.name:
         notifier.publish(status_message(summarize_run(context.instance, context.run_id), succeeded=True))

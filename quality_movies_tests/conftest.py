@@ -29,6 +29,18 @@ def read_imdb(path: Path = IMDB_CSV) -> pl.DataFrame:
     return frame.rename(str.lower)
 
 
+def expected_good(frame: pl.DataFrame | None = None) -> int:
+    """Rows of an IMDb frame that the default ruleset keeps, worked out here without the engine.
+
+    `between` excludes its bounds; titles, genres and years must be present; a year is four digits.
+    """
+    frame = read_imdb() if frame is None else frame
+    rating = pl.col("imdb_rating").cast(pl.Float64, strict=False)
+    keeps = (rating > 8.5) & (rating < 10.3) & pl.col("released_year").str.contains(r"^[0-9]{4}$")
+    complete = pl.all_horizontal(pl.col(c).is_not_null() for c in ("series_title", "genre", "released_year"))
+    return frame.filter(keeps & complete).height
+
+
 @pytest.fixture(scope="session")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One local environment (lake, catalog, warehouse) for the session."""

@@ -22,7 +22,7 @@ def test_a_successful_run_sends_the_quality_result_then_the_success_status(pipel
 
     quality, status = _outbox(pipeline)
     assert quality["attributes"]["event"] == "data_quality"
-    assert quality["subject"] == "quality_movies data quality 1/2 rules passed (50%): input_data/imdb_movies_rating.csv"
+    assert quality["subject"] == "quality_movies data quality 5/7 rules passed (71%): input_data/imdb_movies_rating.csv"
     assert '  - ColumnValues "imdb_rating" between 8.5 and 10.3' in quality["body"].splitlines()
     assert status["attributes"]["event"] == "pipeline_status"
     summary = json.loads(status["attributes"]["summary"])
@@ -37,7 +37,7 @@ def test_a_failed_step_sends_one_failure_status_naming_the_error(pipeline, tmp_p
 
     (status,) = _outbox(pipeline)
     assert status["subject"] == "quality_movies FAILED: input_data/no_rating.csv"
-    assert "step dq_evaluated_rows" in status["body"] and "lacks imdb_rating" in status["body"]
+    assert "step quality_stage" in status["body"] and "lacks imdb_rating" in status["body"]
 
 
 def test_a_run_failing_outside_any_step_is_reported_by_the_run_failure_sensor(tmp_path):

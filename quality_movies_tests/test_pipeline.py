@@ -2,17 +2,23 @@
 
 import json
 
+import dagster as dg
 import polars as pl
 import pytest
 
-from quality_movies.original_rules import FAIL, RESULT
+from quality_movies import dqdl
 from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME
 from quality_movies.resources.warehouse import ROWS_PER_INSERT
-from quality_movies_tests.conftest import IMDB_CSV, IMDB_LF_CSV, read_imdb
+from quality_movies_tests.conftest import IMDB_CSV, IMDB_LF_CSV, expected_good, read_imdb
 
 SOURCE = "input_data/imdb_movies_rating.csv"
-# The original rule `ColumnValues "imdb_rating" between 8.5 and 10.3` excludes its bounds.
-EXPECTED_GOOD = read_imdb().filter(pl.col("imdb_rating").cast(pl.Float64) > 8.5).height
+EXPECTED_GOOD = expected_good()
+PIPELINE_CHECKS = (
+    "schema_matches_previous_crawl",
+    "rows_conserved",
+    "warehouse_matches_good_rows",
+    "view_counts_every_loaded_row",
+)
 
 
 def _count(warehouse, name, *params):
@@ -41,8 +47,8 @@ def test_the_real_file_flows_through_every_asset_into_the_view(pipeline, warehou
         "imdb_movies_rating",
         "year_aggregated_genre",
     }
-    assert all(check.passed for check in result.get_asset_check_evaluations())
-    assert len(result.get_asset_check_evaluations()) == 4
+    pipeline_checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
+    assert {name: pipeline_checks[name] for name in PIPELINE_CHECKS} == dict.fromkeys(PIPELINE_CHECKS, True)
     assert _count(warehouse, "count_file_rows", SOURCE) == EXPECTED_GOOD
     groups, movies = warehouse.query_one("view_summary")
     assert movies == EXPECTED_GOOD and 0 < groups <= EXPECTED_GOOD
@@ -55,8 +61,8 @@ def test_every_input_row_is_in_the_warehouse_or_the_quarantine_with_its_reason(p
     bad = pipeline.read_ndjson(bad_key)
     assert bad.height + _count(warehouse, "count_file_rows", SOURCE) == 1000
     assert bad.height == 1000 - EXPECTED_GOOD
-    assert (bad[RESULT] == "Failed").all()
-    assert bad[FAIL].list.len().min() >= 1
+    assert (bad[dqdl.RESULT_COLUMN] == "Failed").all()
+    assert bad[dqdl.FAIL_COLUMN].list.len().min() >= 1
     assert bad["source_row"].n_unique() == bad.height
 
 
@@ -65,12 +71,31 @@ def test_rule_outcomes_are_written_as_json_lines(pipeline):
 
     (outcome_key,) = pipeline.keys(RULE_OUTCOME)
     outcomes = [json.loads(line) for line in pipeline.lake.path(outcome_key).read_text().splitlines()]
-    assert [(o["rule"], o["outcome"]) for o in outcomes] == [
-        ('IsComplete "imdb_rating"', "Passed"),
-        ('ColumnValues "imdb_rating" between 8.5 and 10.3', "Failed"),
+    assert [(o["rule"], o["outcome"], o["failing_rows"]) for o in outcomes] == [
+        ('IsComplete "imdb_rating"', "Passed", 0),
+        ('ColumnValues "imdb_rating" between 8.5 and 10.3', "Failed", 1000 - EXPECTED_GOOD),
+        ("RowCount > 0", "Passed", None),
+        ('IsComplete "series_title"', "Passed", 0),
+        ('IsComplete "genre"', "Passed", 0),
+        ('IsComplete "released_year"', "Passed", 0),
+        ('ColumnValues "released_year" matches "[0-9]{4}"', "Failed", 1),  # Apollo 13, year 'PG'
     ]
-    assert outcomes[1]["failing_rows"] == 1000 - EXPECTED_GOOD
     assert outcomes[1]["metrics"] == {"Column.imdb_rating.Minimum": 7.6, "Column.imdb_rating.Maximum": 9.3}
+
+
+def test_each_rule_is_an_asset_check_with_its_outcome_metrics_and_failing_sample(pipeline):
+    result = pipeline.run(pipeline.land(IMDB_CSV))
+
+    checks = {
+        c.check_name: c for c in result.get_asset_check_evaluations() if c.asset_key.path == ["dq_evaluated_rows"]
+    }
+    assert len(checks) == 7
+    year = checks["columnvalues_released_year_matches_0_9_4"]
+    assert not year.passed and year.severity == dg.AssetCheckSeverity.WARN
+    assert year.metadata["rule"].value == 'ColumnValues "released_year" matches "[0-9]{4}"'
+    assert year.metadata["failing_rows"].value == 1
+    assert "Apollo 13" in year.metadata["failing_sample"].value and "| PG |" in year.metadata["failing_sample"].value
+    assert checks["rowcount_gt_0"].passed and checks["iscomplete_imdb_rating"].passed
 
 
 def test_rerun_of_a_partition_replaces_its_rows(pipeline, warehouse):

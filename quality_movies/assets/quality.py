@@ -1,35 +1,71 @@
-"""Quality: evaluate the rules on every row, then route rows to the good or the bad partition."""
+"""Quality: evaluate the DQDL ruleset on every row, check each rule, and route rows to good or bad.
 
-import io
+The stage's logic lives in `quality_movies.stage` (no Dagster there); this module makes it one
+step with three assets and one asset check per rule. The ruleset is configuration, so the
+assets are built from it (`build_quality_stage`).
+"""
+
 import json
+import re
 
 import dagster as dg
 import polars as pl
 
-from quality_movies import original_rules
+from quality_movies import dqdl
 from quality_movies.assets.catalog import crawled_table
-from quality_movies.contract import VIOLATIONS, check_required_columns, to_warehouse_types, violations_expr
 from quality_movies.partitions import landed_files
-from quality_movies.resources.lake import (
-    BAD_RECORDS,
-    RULE_OUTCOME,
-    Lake,
-    file_output_prefix,
-    run_output_key,
-)
+from quality_movies.resources.lake import BAD_RECORDS, RULE_OUTCOME, Lake, file_output_prefix, run_output_key
+from quality_movies.ruleset_config import RulesetConfig
+from quality_movies.stage import SOURCE_ROW, StageResult, evaluate_rows
 
-SOURCE_ROW = "source_row"
-IS_GOOD = (pl.col(original_rules.RESULT) == "Passed") & (pl.col(VIOLATIONS).list.len() == 0)
+QUALITY_STAGE = "quality_stage"
+EVALUATED, GOOD, BAD = dg.AssetKey("dq_evaluated_rows"), dg.AssetKey("good_rows"), dg.AssetKey("bad_rows")
 ROWS_CONSERVED = "rows_conserved"
+SAMPLE_ROWS = 5
+OPERATOR_WORDS = {">=": "gte", "<=": "lte", "!=": "ne", ">": "gt", "<": "lt", "=": "eq"}
+OWNERS = ["team:data-platform"]
 
 
-def read_landed_csv(lake: Lake, key: str) -> pl.DataFrame:
-    """All fields as text (nothing is lost to type inference), headers lower-cased as the crawler does."""
-    frame = lake.scan_csv(key, infer_schema=False).collect()
-    return frame.rename({name: name.lower() for name in frame.columns})
+class DatasetFailedError(dg.Failure):
+    """The ruleset's `on_dataset_failure = "stop"` and a rule of severity error did not pass."""
 
 
-def replace_file_output(lake: Lake, prefix: str, context: dg.AssetExecutionContext, name: str, data: bytes) -> str:
+def rule_check_names(rule_texts: list[str]) -> dict[str, str]:
+    """A check name per rule text, derived from the text (`IsComplete "genre"` -> `iscomplete_genre`)."""
+    names: dict[str, str] = {}
+    for text in rule_texts:
+        spelled = re.sub(r">=|<=|!=|>|<|=", lambda op: f" {OPERATOR_WORDS[op.group()]} ", text.lower())
+        base = re.sub(r"[^a-z0-9]+", "_", spelled).strip("_")[:90] or "rule"
+        name, n = base, 2
+        while name in names.values():
+            name, n = f"{base}_{n}", n + 1
+        names[text] = name
+    return names
+
+
+def _rule_check_specs(config: RulesetConfig, names: dict[str, str]) -> list[dg.AssetCheckSpec]:
+    specs = []
+    for text, name in names.items():
+        settings = config.settings_for(text)
+        specs.append(
+            dg.AssetCheckSpec(
+                name,
+                asset=EVALUATED,
+                description=f"DQDL rule `{text}` (severity {settings.severity}"
+                + (", blocks the warehouse load)" if settings.blocking else ")"),
+                blocking=settings.blocking,
+                metadata={"rule": text, "severity": settings.severity, "ruleset": str(config.path)},
+            )
+        )
+    return specs
+
+
+def read_landed_csv(lake: Lake, key: str) -> pl.LazyFrame:
+    """All fields as text, so nothing is lost to type inference before the rules see it."""
+    return lake.scan_csv(key, infer_schema=False)
+
+
+def _replace_file_output(lake: Lake, prefix: str, context: dg.AssetExecutionContext, name: str, data: bytes) -> str:
     """Write this run's output for a file, replacing the file's earlier outputs; returns the key."""
     lake.delete_prefix(file_output_prefix(prefix, context.partition_key))
     key = run_output_key(prefix, context.partition_key, context.run_id, name)
@@ -37,106 +73,146 @@ def replace_file_output(lake: Lake, prefix: str, context: dg.AssetExecutionConte
     return key
 
 
-@dg.asset(
-    partitions_def=landed_files,
-    deps=[crawled_table],
-    group_name="quality",
-    kinds={"polars"},
-    owners=["team:data-platform"],
-)
-def dq_evaluated_rows(context: dg.AssetExecutionContext, lake: Lake) -> pl.DataFrame:
-    """Every row of the landed file with Glue Data Quality's row-level outcome columns.
+def _markdown_table(frame: pl.DataFrame) -> str:
+    def cell(value: object) -> str:
+        text = ", ".join(map(str, value)) if isinstance(value, list) else "" if value is None else str(value)
+        return text.replace("|", "\\|").replace("\n", " ")[:120]
 
-    `DataQualityRulesPass`/`Fail`/`Skip` list the rule texts, `DataQualityEvaluationResult` is
-    `Passed` or `Failed`; `ContractViolations` lists why a row cannot take the warehouse's types.
-    Rule outcomes are written to `rule_outcome/` as JSON Lines.
-    """
-    key = lake.landing_key(context.partition_key)
-    raw = read_landed_csv(lake, key)
-    check_required_columns(raw.columns, key)
-    evaluation = original_rules.evaluate(raw)
-    rows = evaluation.rows.with_columns(violations_expr()).with_row_index(SOURCE_ROW, offset=1)
-    outcomes = [vars(rule) for rule in evaluation.rules]
-    outcome_lines = "".join(json.dumps(outcome) + "\n" for outcome in outcomes)
-    outcome_key = replace_file_output(lake, RULE_OUTCOME, context, "rule_outcome.jsonl", outcome_lines.encode())
-    passed = sum(rule.outcome == "Passed" for rule in evaluation.rules)
-    context.add_output_metadata(
-        {
-            "dagster/row_count": rows.height,
-            "dq_score": evaluation.score,
-            "dq_result": evaluation.score_text,
-            "rules_passed": passed,
-            "rules_total": len(evaluation.rules),
-            "failed_rules": dg.MetadataValue.json([r.rule for r in evaluation.rules if r.outcome != "Passed"]),
-            "rule_outcome": dg.MetadataValue.path(lake.uri(outcome_key)),
-            "rules": dg.MetadataValue.md(_rules_markdown(outcomes)),
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * frame.width]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.iter_rows()]
+    return "\n".join(lines)
+
+
+def _failing_sample(result: StageResult, rule: str, columns: tuple[str, ...]) -> str:
+    failing = result.rows.filter(pl.col(dqdl.FAIL_COLUMN).list.contains(rule))
+    shown = [SOURCE_ROW, *(c for c in ("series_title", *columns) if c in failing.columns)]
+    return _markdown_table(failing.head(SAMPLE_ROWS).select(list(dict.fromkeys(shown))))
+
+
+def _rule_check_results(config: RulesetConfig, names: dict[str, str], result: StageResult):
+    columns = {rule.render(): getattr(rule, "columns", ()) for rule in config.ruleset.rules}
+    for record in result.verdict.records():
+        metadata = {
+            "rule": record["rule"],
+            "outcome": record["outcome"],
+            "failing_rows": record["failing_rows"],
+            "metrics": dg.MetadataValue.json(record["metrics"]),
         }
-    )
-    return rows
+        if record["reason"]:
+            metadata["reason"] = record["reason"]
+        if record["failing_rows"]:
+            metadata["failing_sample"] = dg.MetadataValue.md(
+                _failing_sample(result, record["rule"], columns[record["rule"]])
+            )
+        yield dg.AssetCheckResult(
+            check_name=names[record["rule"]],
+            asset_key=EVALUATED,
+            passed=record["outcome"] == "Passed",
+            severity=dg.AssetCheckSeverity.ERROR if record["severity"] == "error" else dg.AssetCheckSeverity.WARN,
+            metadata=metadata,
+        )
 
 
-def _rules_markdown(outcomes: list[dict]) -> str:
-    lines = ["| rule | outcome | failing rows |", "|---|---|---|"]
-    lines += [f"| `{o['rule']}` | {o['outcome']} | {o['failing_rows']} |" for o in outcomes]
-    return "\n".join(lines)
+def _bad_rows_preview(bad: pl.DataFrame) -> str:
+    shown = [SOURCE_ROW, "series_title", dqdl.FAIL_COLUMN, "ContractViolations"]
+    return _markdown_table(bad.head(SAMPLE_ROWS).select([c for c in shown if c in bad.columns]))
 
 
-def _bad_rows_markdown(bad: pl.DataFrame, limit: int = 5) -> str:
-    lines = ["| row | series_title | failed rules | contract |", "|---|---|---|---|"]
-    for row in bad.head(limit).iter_rows(named=True):
-        failed = ", ".join(f"`{rule}`" for rule in row[original_rules.FAIL])
-        lines.append(f"| {row[SOURCE_ROW]} | {row.get('series_title')} | {failed} | {'; '.join(row[VIOLATIONS])} |")
-    return "\n".join(lines)
+def _evaluated_metadata(result: StageResult, outcome_uri: str) -> dict[str, object]:
+    records = result.verdict.records()
+    rules_table = pl.DataFrame([{k: r[k] for k in ("rule", "outcome", "failing_rows", "severity")} for r in records])
+    return {
+        "dagster/row_count": result.rows_in,
+        "dq_score": dg.MetadataValue.float(result.score if result.score is not None else float("nan")),
+        "dq_result": result.score_text,
+        "rules_passed": result.verdict.passed,
+        "rules_total": len(records),
+        "failed_rules": dg.MetadataValue.json([r["rule"] for r in records if r["outcome"] != "Passed"]),
+        "rule_outcome": dg.MetadataValue.path(outcome_uri),
+        "rules": dg.MetadataValue.md(_markdown_table(rules_table)),
+    }
 
 
-@dg.multi_asset(
-    partitions_def=landed_files,
-    outs={
-        "good_rows": dg.AssetOut(
-            group_name="quality",
-            kinds={"polars"},
-            owners=["team:data-platform"],
-            description="Rows that passed every rule and the warehouse contract, typed for the warehouse.",
-        ),
-        "bad_rows": dg.AssetOut(
-            group_name="quality",
-            kinds={"polars", "s3"},
-            owners=["team:data-platform"],
-            description="Rows that failed a rule or the contract, quarantined under `bad_records/` "
-            "as JSON Lines with their reasons.",
-        ),
-    },
-    check_specs=[
-        dg.AssetCheckSpec(
-            ROWS_CONSERVED,
-            asset="good_rows",
-            blocking=True,
-            description="Every row of the landed file is either good or bad: rows in = good + bad.",
-        ),
-    ],
-)
-def route_rows(context: dg.AssetExecutionContext, lake: Lake, dq_evaluated_rows: pl.DataFrame):
-    """Split the evaluated rows into the good partition (to the warehouse) and the bad one (to quarantine)."""
-    good = dq_evaluated_rows.filter(IS_GOOD)
-    bad = dq_evaluated_rows.filter(~IS_GOOD)
-    bad_lines = io.BytesIO()
-    bad.write_ndjson(bad_lines)
-    bad_key = replace_file_output(lake, BAD_RECORDS, context, "bad_records.jsonl", bad_lines.getvalue())
-    landed = lake.landing_key(context.partition_key)
-    rows_in = lake.scan_csv(landed, infer_schema=False).select(pl.len()).collect().item()
-    yield dg.Output(to_warehouse_types(good), "good_rows", metadata={"dagster/row_count": good.height})
-    yield dg.Output(
-        bad,
-        "bad_rows",
-        metadata={
-            "dagster/row_count": bad.height,
-            "bad_records": dg.MetadataValue.path(lake.uri(bad_key)),
-            "preview": dg.MetadataValue.md(_bad_rows_markdown(bad)),
+def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
+    """The quality step for `config`'s ruleset: evaluated rows, good rows, bad rows, and their checks."""
+    names = rule_check_names(config.rule_texts)
+
+    @dg.multi_asset(
+        name=QUALITY_STAGE,
+        partitions_def=landed_files,
+        outs={
+            "dq_evaluated_rows": dg.AssetOut(
+                key=EVALUATED,
+                group_name="quality",
+                kinds={"polars"},
+                owners=OWNERS,
+                description="Every row of the landed file with Glue Data Quality's row-level outcome columns "
+                "(`DataQualityRulesPass`/`Fail`/`Skip`, `DataQualityEvaluationResult`) and `ContractViolations`, "
+                f"evaluated with the DQDL ruleset `{config.path.name}`; one asset check per rule.",
+            ),
+            "good_rows": dg.AssetOut(
+                key=GOOD,
+                group_name="quality",
+                kinds={"polars"},
+                owners=OWNERS,
+                is_required=False,
+                description="Rows that passed every rule and the warehouse contract, typed for the warehouse.",
+            ),
+            "bad_rows": dg.AssetOut(
+                key=BAD,
+                group_name="quality",
+                kinds={"polars", "s3"},
+                owners=OWNERS,
+                is_required=False,
+                description="Rows that failed a rule or the contract, quarantined under `bad_records/` "
+                "as JSON Lines with their outcome columns and reasons.",
+            ),
         },
+        internal_asset_deps={
+            "dq_evaluated_rows": {crawled_table.key},
+            "good_rows": {EVALUATED},
+            "bad_rows": {EVALUATED},
+        },
+        deps=[crawled_table],
+        check_specs=[
+            *_rule_check_specs(config, names),
+            dg.AssetCheckSpec(
+                ROWS_CONSERVED,
+                asset=GOOD,
+                blocking=True,
+                description="Every row of the landed file is either good or bad: rows in = good + bad.",
+            ),
+        ],
     )
-    yield dg.AssetCheckResult(
-        check_name=ROWS_CONSERVED,
-        asset_key="good_rows",
-        passed=rows_in == good.height + bad.height,
-        metadata={"rows_in": rows_in, "rows_good": good.height, "rows_bad": bad.height},
-    )
+    def quality_stage(context: dg.AssetExecutionContext, lake: Lake):
+        key = lake.landing_key(context.partition_key)
+        result = evaluate_rows(read_landed_csv(lake, key), config, source=key)
+        outcome_lines = "".join(json.dumps(record) + "\n" for record in result.verdict.records())
+        outcome_key = _replace_file_output(lake, RULE_OUTCOME, context, "rule_outcome.jsonl", outcome_lines.encode())
+        yield dg.Output(result.rows, "dq_evaluated_rows", metadata=_evaluated_metadata(result, lake.uri(outcome_key)))
+        yield from _rule_check_results(config, names, result)
+        if result.verdict.stop_reason:
+            raise DatasetFailedError(description=f"{key}: {result.verdict.stop_reason}; no row was routed or loaded")
+
+        bad_key = run_output_key(BAD_RECORDS, context.partition_key, context.run_id, "bad_records.jsonl")
+        lake.delete_prefix(file_output_prefix(BAD_RECORDS, context.partition_key))
+        lake.write_frame(bad_key, result.bad, "ndjson")
+        rows_in = read_landed_csv(lake, key).select(pl.len()).collect().item()
+        yield dg.Output(result.good, "good_rows", metadata={"dagster/row_count": result.good.height})
+        yield dg.Output(
+            result.bad,
+            "bad_rows",
+            metadata={
+                "dagster/row_count": result.bad.height,
+                "bad_records": dg.MetadataValue.path(lake.uri(bad_key)),
+                "preview": dg.MetadataValue.md(_bad_rows_preview(result.bad)),
+            },
+        )
+        yield dg.AssetCheckResult(
+            check_name=ROWS_CONSERVED,
+            asset_key=GOOD,
+            passed=rows_in == result.good.height + result.bad.height,
+            metadata={"rows_in": rows_in, "rows_good": result.good.height, "rows_bad": result.bad.height},
+        )
+
+    return quality_stage

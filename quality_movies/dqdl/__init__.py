@@ -9,6 +9,9 @@ Parse a ruleset, evaluate it on a Polars frame and get Glue's outcomes back::
     evaluation.rules         # one RuleOutcome per rule: outcome, failure reason, metrics, failing rows
     evaluation.summary()     # "41/43 rules passed (95%)"
 
+To stream a file of any size, ``prepare`` the evaluation and collect its rows into sinks together
+with its ``measures`` in one ``pl.collect_all``; ``outcomes`` then turns the measures into verdicts.
+
 The engine knows nothing about Dagster: it takes text and a frame and returns outcomes.
 """
 
@@ -19,10 +22,12 @@ from quality_movies.dqdl.evaluate import (
     RESULT_COLUMN,
     SKIP_COLUMN,
     Evaluation,
+    Prepared,
     RuleOutcome,
     annotate,
     evaluate,
     format_score,
+    prepare,
 )
 from quality_movies.dqdl.grammar import DqdlSyntaxError
 from quality_movies.dqdl.model import Composite, Condition, Rule, Ruleset, render
@@ -39,6 +44,7 @@ __all__ = [
     "Condition",
     "DqdlSyntaxError",
     "Evaluation",
+    "Prepared",
     "Rule",
     "RuleOutcome",
     "Ruleset",
@@ -47,6 +53,7 @@ __all__ = [
     "format_score",
     "parse",
     "parse_rule",
+    "prepare",
     "recommend",
     "render",
 ]

@@ -23,6 +23,7 @@ from quality_movies.dqdl.catalogue import spec_for
 from quality_movies.dqdl.compiler import compile_rule
 from quality_movies.dqdl.conditions import Unevaluable
 from quality_movies.dqdl.model import AnyRule, Composite, Ruleset
+from quality_movies.dqdl.outcome_lists import with_outcome_columns
 from quality_movies.dqdl.parser import parse
 from quality_movies.dqdl.plan import FAILED_ROWS, PASSED_ROWS, LeafPlan
 
@@ -134,25 +135,10 @@ class _Compiled:
 
     def rows(self, flagged: pl.LazyFrame) -> pl.LazyFrame:
         """The input rows with Glue's four outcome columns appended."""
-        passes, fails, skips = [], [], []
-        for node in self.top:
-            text = pl.lit(node.rule.render(), dtype=pl.String)
-            if node.flag is None:
-                skips.append(text)
-                continue
-            flag = pl.col(node.flag)
-            passes.append(pl.when(flag).then(text))
-            fails.append(pl.when(~flag).then(text))
-            skips.append(pl.when(flag.is_null()).then(text))
-        fail_list = _listing(fails)
+        rules = [(node.rule.render(), pl.col(node.flag) if node.flag else None) for node in self.top]
         original = set(self.frame.collect_schema().names())
         helpers = [c for c in flagged.collect_schema().names() if c not in original and c.startswith(_HELPER)]
-        return flagged.with_columns(
-            _listing(passes).alias(PASS_COLUMN),
-            fail_list.alias(FAIL_COLUMN),
-            _listing(skips).alias(SKIP_COLUMN),
-            pl.when(fail_list.list.len() == 0).then(pl.lit("Passed")).otherwise(pl.lit("Failed")).alias(RESULT_COLUMN),
-        ).drop(helpers)
+        return with_outcome_columns(flagged, rules, OUTCOME_COLUMNS).drop(helpers)
 
     def metrics(self, flagged: pl.LazyFrame) -> pl.LazyFrame:
         """One row of aggregates: every rule's metrics and its passed/failed row counts."""
@@ -171,20 +157,40 @@ class _Compiled:
         return flagged.select(exprs)
 
 
-def _listing(items: list[pl.Expr]) -> pl.Expr:
-    if not items:
-        return pl.lit([], dtype=pl.List(pl.String))
-    return pl.concat_list(items).list.drop_nulls()
-
-
 def annotate(ruleset: Ruleset | str, frame: pl.DataFrame | pl.LazyFrame, now: datetime | None = None) -> pl.LazyFrame:
     """The frame with Glue's row-level outcome columns appended, lazily (nothing is read yet)."""
-    compiled = _Compiled(_ruleset(ruleset), frame.lazy(), now or datetime.now())
-    return compiled.rows(compiled.flagged())
+    return prepare(ruleset, frame, now).rows
 
 
-def evaluate(ruleset: Ruleset | str, frame: pl.DataFrame | pl.LazyFrame, now: datetime | None = None) -> Evaluation:
-    """Evaluate every rule on the frame: the annotated rows and one RuleOutcome per rule."""
+@dataclass(frozen=True)
+class Prepared:
+    """An evaluation that has not run: the annotated rows and the measurements its verdicts need.
+
+    Collect ``measures`` in the same ``pl.collect_all`` as whatever consumes ``rows`` (sinks, to
+    stream a file of any size in one pass), then hand the collected measures to ``outcomes``.
+    """
+
+    rows: pl.LazyFrame
+    measures: list[pl.LazyFrame]
+    _compiled: _Compiled
+    _queries: list[tuple[int, str]]
+
+    def outcomes(self, measured: list[pl.DataFrame]) -> list[RuleOutcome]:
+        """One RuleOutcome per top-level rule, from the collected ``measures`` (same order)."""
+        aggregates, *answers = measured
+        leaf_values: dict[object, dict[str, object]] = {}
+        for key, value in aggregates.row(0, named=True).items():
+            if "\x1f" in key:
+                owner, name = key.split("\x1f", 1)
+                leaf_values.setdefault(int(owner) if owner.isdigit() else owner, {})[name] = value
+        for (index, name), answer in zip(self._queries, answers, strict=True):
+            leaf_values.setdefault(index, {})[name] = _single_value(answer)
+        verdicts = _Verdicts(self._compiled, leaf_values)
+        return [verdicts.outcome(node) for node in self._compiled.top]
+
+
+def prepare(ruleset: Ruleset | str, frame: pl.DataFrame | pl.LazyFrame, now: datetime | None = None) -> Prepared:
+    """Compile the ruleset against the frame without reading it: see ``Prepared``."""
     compiled = _Compiled(_ruleset(ruleset), frame.lazy(), now or datetime.now())
     flagged = compiled.flagged()
     queries = [
@@ -193,19 +199,15 @@ def evaluate(ruleset: Ruleset | str, frame: pl.DataFrame | pl.LazyFrame, now: da
         if n.leaf.error is None
         for name, q in n.leaf.queries.items()
     ]
-    rows, aggregates, *answers = pl.collect_all(
-        [compiled.rows(flagged), compiled.metrics(flagged), *(q for _, _, q in queries)]
-    )
-    values = aggregates.row(0, named=True)
-    leaf_values: dict[int, dict[str, object]] = {}
-    for key, value in values.items():
-        if "\x1f" in key:
-            owner, name = key.split("\x1f", 1)
-            leaf_values.setdefault(int(owner) if owner.isdigit() else owner, {})[name] = value
-    for (index, name, _), answer in zip(queries, answers, strict=True):
-        leaf_values.setdefault(index, {})[name] = _single_value(answer)
-    verdicts = _Verdicts(compiled, leaf_values)
-    return Evaluation(rows=rows, rules=[verdicts.outcome(node) for node in compiled.top])
+    measures = [compiled.metrics(flagged), *(q for _, _, q in queries)]
+    return Prepared(compiled.rows(flagged), measures, compiled, [(i, name) for i, name, _ in queries])
+
+
+def evaluate(ruleset: Ruleset | str, frame: pl.DataFrame | pl.LazyFrame, now: datetime | None = None) -> Evaluation:
+    """Evaluate every rule on the frame: the annotated rows and one RuleOutcome per rule."""
+    prepared = prepare(ruleset, frame, now)
+    rows, *measured = pl.collect_all([prepared.rows, *prepared.measures])
+    return Evaluation(rows=rows, rules=prepared.outcomes(measured))
 
 
 def _single_value(answer: pl.DataFrame) -> object:

@@ -8,9 +8,9 @@ import polars as pl
 from quality_movies.definitions import build_definitions, resources_from_env
 from quality_movies.partitions import landed_files
 from quality_movies.sensors import landing_sensor
-from quality_movies_tests.conftest import IMDB_CSV, read_imdb
+from quality_movies_tests.conftest import IMDB_CSV, expected_good, read_imdb
 
-EXPECTED_GOOD = read_imdb().filter(pl.col("imdb_rating").cast(pl.Float64) > 8.5).height
+EXPECTED_GOOD = expected_good()
 
 
 def _tick(home, instance: dg.DagsterInstance, cursor: str | None = None) -> dg.SensorResult:

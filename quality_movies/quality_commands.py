@@ -1,0 +1,121 @@
+"""`quality-movies validate | lint | recommend`: the quality stage alone, no Dagster, no warehouse.
+
+Arguments and printing only; the work is in `stage.py`, `ruleset_config.py` and the DQDL engine.
+Exit codes: 0 done; 1 the data would stop the run or block the load, or cannot be read as needed;
+2 a usage or ruleset problem (with the file, line, column and what was expected).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from quality_movies import dqdl, stage
+from quality_movies.contract import MissingColumnsError
+from quality_movies.dqdl.catalogue import spec_for
+from quality_movies.ruleset_config import RulesetConfigError, load_ruleset, sidecar_path, syntax_message
+
+
+def _validate(args: argparse.Namespace) -> int:
+    config = load_ruleset(args.rules)
+    out = args.out or Path(f"{args.file.stem}_validated")
+    try:
+        summary = stage.validate_file(args.file, config, out, contract=not args.no_contract)
+    except (MissingColumnsError, stage.UnreadableFileError) as error:
+        hint = " (use --no-contract for a file not bound for the warehouse)" if not args.no_contract else ""
+        print(f"quality-movies validate: {error}{hint}", file=sys.stderr)
+        return 1
+    except pl.exceptions.ComputeError as error:  # e.g. a file that is not UTF-8 text
+        print(f"quality-movies validate: {args.file} cannot be read as CSV: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        _print_validation(summary)
+    return 1 if summary["stopped"] or summary["blocked_by"] else 0
+
+
+def _print_validation(summary: dict[str, Any]) -> None:
+    print(f"{summary['source']} against {summary['ruleset']}")
+    if summary["stopped"]:
+        print(f"  STOPPED (on_dataset_failure = stop): {summary['stopped']}")
+    else:
+        print(f"  rows in {summary['rows_in']}: {summary['rows_good']} good, {summary['rows_bad']} bad")
+    print(f"  data quality: {summary['dq_result']}")
+    for rule in summary["rules"]:
+        settings = rule["severity"] + (", blocking" if rule["blocking"] else "")
+        failed = f" ({rule['failing_rows']} rows failed)" if rule["failing_rows"] else ""
+        reason = f": {rule['reason']}" if rule["outcome"] != "Passed" and rule["reason"] else ""
+        print(f"  {rule['outcome']:<6} [{settings}] {rule['rule']}{failed}{reason}")
+    if summary["blocked_by"]:
+        print(f"  warehouse load blocked by: {'; '.join(summary['blocked_by'])}")
+    for name, path in summary["outputs"].items():
+        print(f"  {name}: {path}")
+
+
+def _lint(args: argparse.Namespace) -> int:
+    """Each top-level rule in canonical DQDL on stdout; rules this engine cannot evaluate noted on stderr."""
+    try:
+        ruleset = dqdl.parse(args.ruleset.read_text(encoding="utf-8"))
+    except dqdl.DqdlSyntaxError as error:
+        print(syntax_message(args.ruleset, error), file=sys.stderr)
+        return 2
+    if sidecar_path(args.ruleset).is_file():
+        load_ruleset(args.ruleset)  # its settings must name rules of this ruleset
+    for rule in ruleset.rules:
+        print(rule.render())
+        leaves = rule.leaves() if isinstance(rule, dqdl.Composite) else [rule]
+        for why in sorted({spec_for(leaf.rule_type).unsupported or "" for leaf in leaves} - {""}):
+            print(f"note: {rule.render()} will be reported as Error: it {why}", file=sys.stderr)
+    return 0
+
+
+def _recommend(args: argparse.Namespace) -> int:
+    try:
+        frame = stage.scan_csv(args.file).collect()
+    except (stage.UnreadableFileError, pl.exceptions.ComputeError) as error:
+        print(f"quality-movies recommend: {args.file} cannot be read as CSV: {error}", file=sys.stderr)
+        return 1
+    print(f"# Recommended by `quality-movies recommend` from {args.file.name} ({frame.height} rows).")
+    print("# Every rule passes on that file: tighten or drop rules before using it as a contract.")
+    print(dqdl.recommend(frame), end="")
+    return 0
+
+
+QUALITY_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "validate": _validate,
+    "lint": _lint,
+    "recommend": _recommend,
+}
+
+
+def add_quality_commands(commands: argparse._SubParsersAction) -> None:
+    """Register `validate`, `lint` and `recommend` on the CLI's subcommands."""
+    validate = commands.add_parser("validate", help="run only the quality stage on a CSV and write its outputs")
+    validate.add_argument("file", type=Path, help="CSV file (every field is read as text)")
+    validate.add_argument("--rules", type=Path, help="DQDL ruleset (default: $QUALITY_MOVIES_RULESET or the bundled)")
+    validate.add_argument("--out", type=Path, help="folder for the outputs (default: ./<file name>_validated)")
+    validate.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    validate.add_argument("--no-contract", action="store_true", help="rules only: the file is not for the warehouse")
+    lint = commands.add_parser("lint", help="parse a ruleset (and its .toml settings) without data")
+    lint.add_argument("ruleset", type=Path, help="DQDL ruleset file")
+    recommend = commands.add_parser("recommend", help="profile a CSV and print a DQDL ruleset that passes on it")
+    recommend.add_argument("file", type=Path, help="CSV file")
+
+
+def run_quality_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run the parsed quality subcommand; ruleset problems exit 2 with the file and the place."""
+    given = args.ruleset if args.command == "lint" else args.file
+    if not given.is_file():
+        parser.error(f"{given} is not a file")
+    try:
+        return QUALITY_COMMANDS[args.command](args)
+    except RulesetConfigError as error:
+        print(error, file=sys.stderr)
+        return 2

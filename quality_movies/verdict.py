@@ -1,0 +1,102 @@
+"""What a ruleset's outcomes mean for a file, read through the ruleset's settings.
+
+Glue reports each rule as Passed, Failed or Error; the settings beside the ruleset say which
+failures are errors, which block the warehouse load, and whether a failed dataset stops the run.
+A rule in Error (it parsed but cannot be evaluated here) counts as not passed: never silently green.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from quality_movies import dqdl
+from quality_movies.ruleset_config import RulesetConfig
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The rule outcomes of one evaluation, in ruleset order, and the settings that judge them."""
+
+    rules: list[dqdl.RuleOutcome]
+    config: RulesetConfig
+
+    @property
+    def passed(self) -> int:
+        return sum(rule.outcome == "Passed" for rule in self.rules)
+
+    @property
+    def evaluated(self) -> int:
+        """Rules with a verdict; rules in Error are left out of the score, as Glue does."""
+        return sum(rule.outcome in ("Passed", "Failed") for rule in self.rules)
+
+    @property
+    def score(self) -> float | None:
+        """Passed rules over evaluated rules (None when no rule could be evaluated)."""
+        return self.passed / self.evaluated if self.evaluated else None
+
+    @property
+    def score_text(self) -> str:
+        """Glue's wording, e.g. ``5/7 rules passed (71%)``."""
+        return dqdl.format_score(self.passed, self.evaluated)
+
+    def _not_passed(self) -> list[dqdl.RuleOutcome]:
+        return [rule for rule in self.rules if rule.outcome != "Passed"]
+
+    @property
+    def failed_errors(self) -> list[str]:
+        """Rules of severity `error` that did not pass: any of them makes the dataset fail."""
+        return [r.rule for r in self._not_passed() if self.config.settings_for(r.rule).severity == "error"]
+
+    @property
+    def dataset_failed(self) -> bool:
+        return bool(self.failed_errors)
+
+    @property
+    def blocking_failures(self) -> list[str]:
+        """Blocking rules that did not pass: the file's good rows must not reach the warehouse."""
+        return [r.rule for r in self._not_passed() if self.config.settings_for(r.rule).blocking]
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the run must stop (`on_dataset_failure = "stop"` and the dataset failed), else None."""
+        if self.config.on_dataset_failure != "stop" or not self.dataset_failed:
+            return None
+        return f"data quality failed ({self.score_text}); rules of severity error not passed: " + "; ".join(
+            self.failed_errors
+        )
+
+    def records(self) -> list[dict[str, Any]]:
+        """One JSON-ready record per rule: rule, outcome, failing_rows, metrics, reason, severity, blocking."""
+        return [self._record(rule) for rule in self.rules]
+
+    def _record(self, rule: dqdl.RuleOutcome) -> dict[str, Any]:
+        settings = self.config.settings_for(rule.rule)
+        return {
+            "rule": rule.rule,
+            "outcome": rule.outcome,
+            "failing_rows": rule.failing_rows,
+            "metrics": {name: _json_number(value) for name, value in rule.evaluated_metrics.items()},
+            "reason": rule.failure_reason,
+            "severity": settings.severity,
+            "blocking": settings.blocking,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The dataset-level part of a stage summary."""
+        return {
+            "dq_score": self.score,
+            "dq_result": self.score_text,
+            "dataset_failed": self.dataset_failed,
+            "blocked_by": self.blocking_failures,
+            "stopped": self.stop_reason,
+            "ruleset": str(self.config.path),
+            "on_dataset_failure": self.config.on_dataset_failure,
+            "rules": self.records(),
+        }
+
+
+def _json_number(value: float) -> float | None:
+    """NaN and infinities are not JSON: a metric that could not be computed is null."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
