@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.quality_movies/dagster_home
 
-.PHONY: demo test dev lint clean
+.PHONY: demo test dev bench lint clean
 
 demo: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml  ## land the bundled IMDb sample and run the whole graph locally
 	$(BIN)/quality-movies demo
@@ -16,8 +16,11 @@ test: $(VENV)/.installed  ## run the test suite against the real embedded Postgr
 dev: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1
 
+bench: $(VENV)/.installed  ## quality stage vs Polars read and pandera-pandas on generated 1M/5M-row files
+	$(BIN)/python benchmarks/run.py
+
 lint: $(VENV)/.installed
-	$(BIN)/ruff check quality_movies quality_movies_tests
+	$(BIN)/ruff check quality_movies quality_movies_tests benchmarks
 
 $(VENV)/.installed: setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)

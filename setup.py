@@ -5,7 +5,7 @@ setup(
     version="0.1.0",
     description="The AWS 'quality movie data' recipe as a Dagster asset graph that also runs locally.",
     packages=find_packages(exclude=["quality_movies_tests*", "benchmarks*"]),
-    package_data={"quality_movies": ["sample/*.csv", "rules/*.dqdl"]},
+    package_data={"quality_movies": ["sample/*.csv", "rules/*.dqdl", "rules/*.toml"]},
     python_requires=">=3.11",
     # dagster-aws and dagster-webserver pin dagster exactly: the set moves together.
     install_requires=[
@@ -20,7 +20,16 @@ setup(
         "boto3>=1.34",
     ],
     extras_require={
-        "dev": ["pytest>=8", "hypothesis>=6", "moto[server]>=5", "ruff>=0.6"],
+        # Browser tests drive Debian's Chromium (/usr/bin/chromium); Playwright never downloads one.
+        # pandera's pandas backend is the benchmark's baseline.
+        "dev": [
+            "pytest>=8",
+            "hypothesis>=6",
+            "moto[server]>=5",
+            "ruff>=0.6",
+            "playwright>=1.45",
+            "pandera[pandas]==0.35.0",
+        ],
     },
     entry_points={"console_scripts": ["quality-movies=quality_movies.cli:main"]},
 )

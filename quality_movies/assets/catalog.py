@@ -4,6 +4,7 @@ import dagster as dg
 import polars as pl
 
 from quality_movies.assets.landing import landed_file
+from quality_movies.assets.metadata import OWNERS, tags
 from quality_movies.partitions import landed_files
 from quality_movies.resources.catalog import CatalogColumns, LocalCatalog
 from quality_movies.resources.lake import Lake
@@ -48,7 +49,8 @@ def schema_drift(previous: CatalogColumns | None, current: CatalogColumns) -> di
     deps=[landed_file],
     group_name="catalog",
     kinds={"glue"},
-    owners=["team:data-platform"],
+    owners=OWNERS,
+    tags=tags("catalog"),
     check_specs=[
         dg.AssetCheckSpec(
             SCHEMA_CHECK, asset="crawled_table", description="The file has the columns and types of the previous crawl."

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from quality_movies.assets.metadata import OWNERS, tags
 from quality_movies.partitions import landed_files
 from quality_movies.resources.lake import Lake
 
@@ -14,7 +15,8 @@ class LandedFileMissingError(FileNotFoundError):
     partitions_def=landed_files,
     group_name="landing",
     kinds={"csv", "s3"},
-    owners=["team:data-platform"],
+    owners=OWNERS,
+    tags=tags("landing"),
 )
 def landed_file(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
     """The raw CSV file as it landed in the lake's `input_data/` prefix, fingerprinted.

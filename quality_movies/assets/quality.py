@@ -13,6 +13,7 @@ import polars as pl
 
 from quality_movies import dqdl
 from quality_movies.assets.catalog import crawled_table
+from quality_movies.assets.metadata import OWNERS, SAMPLE_ROWS, column_schema, markdown_table, tags
 from quality_movies.partitions import landed_files
 from quality_movies.resources.lake import BAD_RECORDS, RULE_OUTCOME, Lake, file_output_prefix, run_output_key
 from quality_movies.ruleset_config import RulesetConfig
@@ -21,9 +22,7 @@ from quality_movies.stage import SOURCE_ROW, StageResult, evaluate_rows
 QUALITY_STAGE = "quality_stage"
 EVALUATED, GOOD, BAD = dg.AssetKey("dq_evaluated_rows"), dg.AssetKey("good_rows"), dg.AssetKey("bad_rows")
 ROWS_CONSERVED = "rows_conserved"
-SAMPLE_ROWS = 5
 OPERATOR_WORDS = {">=": "gte", "<=": "lte", "!=": "ne", ">": "gt", "<": "lt", "=": "eq"}
-OWNERS = ["team:data-platform"]
 
 
 class DatasetFailedError(dg.Failure):
@@ -73,20 +72,10 @@ def _replace_file_output(lake: Lake, prefix: str, context: dg.AssetExecutionCont
     return key
 
 
-def _markdown_table(frame: pl.DataFrame) -> str:
-    def cell(value: object) -> str:
-        text = ", ".join(map(str, value)) if isinstance(value, list) else "" if value is None else str(value)
-        return text.replace("|", "\\|").replace("\n", " ")[:120]
-
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * frame.width]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.iter_rows()]
-    return "\n".join(lines)
-
-
 def _failing_sample(result: StageResult, rule: str, columns: tuple[str, ...]) -> str:
     failing = result.rows.filter(pl.col(dqdl.FAIL_COLUMN).list.contains(rule))
     shown = [SOURCE_ROW, *(c for c in ("series_title", *columns) if c in failing.columns)]
-    return _markdown_table(failing.head(SAMPLE_ROWS).select(list(dict.fromkeys(shown))))
+    return markdown_table(failing.head(SAMPLE_ROWS).select(list(dict.fromkeys(shown))))
 
 
 def _rule_check_results(config: RulesetConfig, names: dict[str, str], result: StageResult):
@@ -115,21 +104,25 @@ def _rule_check_results(config: RulesetConfig, names: dict[str, str], result: St
 
 def _bad_rows_preview(bad: pl.DataFrame) -> str:
     shown = [SOURCE_ROW, "series_title", dqdl.FAIL_COLUMN, "ContractViolations"]
-    return _markdown_table(bad.head(SAMPLE_ROWS).select([c for c in shown if c in bad.columns]))
+    return markdown_table(bad.head(SAMPLE_ROWS).select([c for c in shown if c in bad.columns]))
 
 
-def _evaluated_metadata(result: StageResult, outcome_uri: str) -> dict[str, object]:
+def _evaluated_metadata(result: StageResult, source_file: str, outcome_uri: str) -> dict[str, object]:
     records = result.verdict.records()
     rules_table = pl.DataFrame([{k: r[k] for k in ("rule", "outcome", "failing_rows", "severity")} for r in records])
     return {
         "dagster/row_count": result.rows_in,
+        "dagster/column_schema": column_schema(result.rows),
+        "source_file": source_file,
+        "rows_good": result.good.height,
+        "rows_bad": result.bad.height,
         "dq_score": dg.MetadataValue.float(result.score if result.score is not None else float("nan")),
         "dq_result": result.score_text,
         "rules_passed": result.verdict.passed,
         "rules_total": len(records),
         "failed_rules": dg.MetadataValue.json([r["rule"] for r in records if r["outcome"] != "Passed"]),
         "rule_outcome": dg.MetadataValue.path(outcome_uri),
-        "rules": dg.MetadataValue.md(_markdown_table(rules_table)),
+        "rules": dg.MetadataValue.md(markdown_table(rules_table)),
     }
 
 
@@ -144,15 +137,18 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
             "dq_evaluated_rows": dg.AssetOut(
                 key=EVALUATED,
                 group_name="quality",
-                kinds={"polars"},
+                tags=tags("quality"),
+                kinds={"polars", "sns"},
                 owners=OWNERS,
                 description="Every row of the landed file with Glue Data Quality's row-level outcome columns "
                 "(`DataQualityRulesPass`/`Fail`/`Skip`, `DataQualityEvaluationResult`) and `ContractViolations`, "
-                f"evaluated with the DQDL ruleset `{config.path.name}`; one asset check per rule.",
+                f"evaluated with the DQDL ruleset `{config.path.name}`; one asset check per rule. "
+                "The data-quality result is published as a notification (SNS, or the local outbox).",
             ),
             "good_rows": dg.AssetOut(
                 key=GOOD,
                 group_name="quality",
+                tags=tags("quality"),
                 kinds={"polars"},
                 owners=OWNERS,
                 is_required=False,
@@ -161,6 +157,7 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
             "bad_rows": dg.AssetOut(
                 key=BAD,
                 group_name="quality",
+                tags=tags("quality"),
                 kinds={"polars", "s3"},
                 owners=OWNERS,
                 is_required=False,
@@ -189,7 +186,9 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
         result = evaluate_rows(read_landed_csv(lake, key), config, source=key)
         outcome_lines = "".join(json.dumps(record) + "\n" for record in result.verdict.records())
         outcome_key = _replace_file_output(lake, RULE_OUTCOME, context, "rule_outcome.jsonl", outcome_lines.encode())
-        yield dg.Output(result.rows, "dq_evaluated_rows", metadata=_evaluated_metadata(result, lake.uri(outcome_key)))
+        yield dg.Output(
+            result.rows, "dq_evaluated_rows", metadata=_evaluated_metadata(result, key, lake.uri(outcome_key))
+        )
         yield from _rule_check_results(config, names, result)
         if result.verdict.stop_reason:
             raise DatasetFailedError(description=f"{key}: {result.verdict.stop_reason}; no row was routed or loaded")
@@ -198,12 +197,21 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
         lake.delete_prefix(file_output_prefix(BAD_RECORDS, context.partition_key))
         lake.write_frame(bad_key, result.bad, "ndjson")
         rows_in = read_landed_csv(lake, key).select(pl.len()).collect().item()
-        yield dg.Output(result.good, "good_rows", metadata={"dagster/row_count": result.good.height})
+        yield dg.Output(
+            result.good,
+            "good_rows",
+            metadata={
+                "dagster/row_count": result.good.height,
+                "dagster/column_schema": column_schema(result.good),
+                "source_file": key,
+            },
+        )
         yield dg.Output(
             result.bad,
             "bad_rows",
             metadata={
                 "dagster/row_count": result.bad.height,
+                "source_file": key,
                 "bad_records": dg.MetadataValue.path(lake.uri(bad_key)),
                 "preview": dg.MetadataValue.md(_bad_rows_preview(result.bad)),
             },

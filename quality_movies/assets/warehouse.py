@@ -5,12 +5,20 @@ from pathlib import PurePosixPath
 import dagster as dg
 import polars as pl
 
+from quality_movies.assets.metadata import OWNERS, tags, warehouse_schema
 from quality_movies.partitions import landed_files
 from quality_movies.resources.lake import PROCESSED, Lake, run_output_key
 from quality_movies.resources.warehouse import SCHEMA, TABLE, VIEW, Warehouse
 
 LOADED_MATCHES_GOOD = "warehouse_matches_good_rows"
 VIEW_COUNTS_TABLE = "view_counts_every_loaded_row"
+VIEW_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("released_year", "varchar(16)"),
+        dg.TableColumn("genre", "varchar(256)"),
+        dg.TableColumn("movie_count", "bigint"),
+    ]
+)
 
 
 @dg.asset(
@@ -19,7 +27,9 @@ VIEW_COUNTS_TABLE = "view_counts_every_loaded_row"
     partitions_def=landed_files,
     group_name="warehouse",
     kinds={"redshift"},
-    owners=["team:data-platform"],
+    metadata={"dagster/table_name": f"{SCHEMA}.{TABLE}", "dagster/column_schema": warehouse_schema()},
+    owners=OWNERS,
+    tags=tags("warehouse"),
     check_specs=[
         dg.AssetCheckSpec(
             LOADED_MATCHES_GOOD,
@@ -63,8 +73,10 @@ def imdb_movies_rating(
     key=[SCHEMA, VIEW],
     deps=[imdb_movies_rating],
     group_name="warehouse",
-    kinds={"redshift"},
-    owners=["team:data-platform"],
+    kinds={"redshift", "sns"},
+    metadata={"dagster/table_name": f"{SCHEMA}.{VIEW}", "dagster/column_schema": VIEW_SCHEMA},
+    owners=OWNERS,
+    tags=tags("warehouse"),
     check_specs=[
         dg.AssetCheckSpec(
             VIEW_COUNTS_TABLE,
@@ -76,7 +88,7 @@ def imdb_movies_rating(
 def year_aggregated_genre(warehouse: Warehouse) -> dg.MaterializeResult:
     """Materialized view counting movies by `released_year` and `genre` over all loaded files.
 
-    Created if missing, refreshed after each load.
+    Created if missing, refreshed after each load; the pipeline-status notification follows it.
     """
     warehouse.ensure_table()
     warehouse.refresh_view()

@@ -9,8 +9,8 @@ Parse a ruleset, evaluate it on a Polars frame and get Glue's outcomes back::
     evaluation.rules         # one RuleOutcome per rule: outcome, failure reason, metrics, failing rows
     evaluation.summary()     # "41/43 rules passed (95%)"
 
-To stream a file of any size, ``prepare`` the evaluation and collect its rows into sinks together
-with its ``measures`` in one ``pl.collect_all``; ``outcomes`` then turns the measures into verdicts.
+To stream a file of any size, ``prepare`` the evaluation: sink its ``rows``, collect its
+``measures`` and let ``outcomes`` turn the measures into verdicts, without holding the rows.
 
 The engine knows nothing about Dagster: it takes text and a frame and returns outcomes.
 """

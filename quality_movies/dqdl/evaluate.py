@@ -166,8 +166,9 @@ def annotate(ruleset: Ruleset | str, frame: pl.DataFrame | pl.LazyFrame, now: da
 class Prepared:
     """An evaluation that has not run: the annotated rows and the measurements its verdicts need.
 
-    Collect ``measures`` in the same ``pl.collect_all`` as whatever consumes ``rows`` (sinks, to
-    stream a file of any size in one pass), then hand the collected measures to ``outcomes``.
+    Collect ``measures`` (with ``pl.collect_all``) and hand them to ``outcomes``; consume ``rows``
+    however suits, e.g. streamed into a sink. To keep memory flat on large files, collect them in
+    separate passes: a streaming pass that feeds several outputs buffers rows for the slowest one.
     """
 
     rows: pl.LazyFrame

@@ -98,7 +98,11 @@ class Lake(dg.ConfigurableResource):
 
     @abstractmethod
     def delete_prefix(self, prefix: str) -> None:
-        """Remove every object under `prefix` (used to replace a file's previous outputs)."""
+        """Remove every object under the folder `prefix` (used to replace a file's previous outputs)."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove one object, if it exists."""
 
     def scan_csv(self, key: str, **options) -> pl.LazyFrame:
         return pl.scan_csv(self.uri(key), storage_options=self.storage_options(), **options)
@@ -153,4 +157,7 @@ class LocalLake(Lake):
 
     def delete_prefix(self, prefix: str) -> None:
         for found in self.list_objects(prefix):
-            self.path(found.key).unlink()
+            self.delete(found.key)
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)

@@ -57,6 +57,9 @@ class S3Lake(Lake):
         source = {"Bucket": self.bucket, "Key": safe_key(source_key)}
         self.client().copy_object(Bucket=self.bucket, Key=safe_key(target_key), CopySource=source)
 
+    def delete(self, key: str) -> None:
+        self.client().delete_object(Bucket=self.bucket, Key=safe_key(key))
+
     def delete_prefix(self, prefix: str) -> None:
         client = self.client()
         keys = [{"Key": found.key} for found in self.list_objects(prefix)]

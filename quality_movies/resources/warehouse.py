@@ -156,7 +156,7 @@ class RedshiftWarehouse(Warehouse):
         try:
             cursor.execute(copy_statement(self.copy_stage.uri(key), self.copy_iam_role))
         finally:
-            self.copy_stage.delete_prefix(key)
+            self.copy_stage.delete(key)
 
     def stage_for_copy(self, rows: pl.DataFrame) -> str:
         """Write rows (table columns, in table order) as one Parquet object; returns its key."""

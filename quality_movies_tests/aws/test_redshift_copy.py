@@ -48,3 +48,5 @@ def test_staged_rows_carry_the_table_columns_in_table_order(aws):
     assert staged.columns == [column.name for column in (*DATA_COLUMNS, *LINEAGE_COLUMNS)]
     assert staged.schema["imdb_rating"] == pl.Float64 and staged.schema["no_of_votes"] == pl.Int64
     assert staged.height == good.height
+    stage.delete(key)
+    assert aws.keys("staging/redshift_copy/") == []
