@@ -10,6 +10,9 @@ ingest_landed_file = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     partitions_def=landed_files,
     hooks={notify_on_success, notify_on_failure},
+    # The steps form a chain, so separate step processes would buy no parallelism and cost a
+    # process start (and a warehouse connection) per step; runs of different files still run apart.
+    executor_def=dg.in_process_executor,
     description="Take one landed file through catalog, quality, routing and the warehouse load, "
     "then refresh the year/genre view; notify the data-quality result and the pipeline status.",
 )
