@@ -64,9 +64,22 @@ def notifier_from_env(home: Path) -> Notifier:
     return OutboxNotifier(path=str(home / "lake" / NOTIFICATIONS / "outbox.jsonl"))
 
 
+def _warehouse_names() -> dict[str, dg.EnvVar]:
+    """Schema, table and view names, where the environment sets them (validated when used)."""
+    return {
+        f"{kind}_name": dg.EnvVar(f"QUALITY_MOVIES_WAREHOUSE_{kind.upper()}")
+        for kind in ("schema", "table", "view")
+        if _set(f"QUALITY_MOVIES_WAREHOUSE_{kind.upper()}")
+    }
+
+
+def _flag(name: str) -> bool:
+    return os.environ[name].strip().lower() in ("1", "true", "yes")
+
+
 def warehouse_from_env(home: Path, lake: Lake) -> Warehouse:
     if not _set("QUALITY_MOVIES_REDSHIFT_HOST"):
-        return EmbeddedWarehouse(data_dir=str(home / "warehouse"))
+        return EmbeddedWarehouse(data_dir=str(home / "warehouse"), **_warehouse_names())
     settings: dict[str, object] = {
         field: dg.EnvVar(f"QUALITY_MOVIES_REDSHIFT_{field.upper()}")
         for field in ("database", "user", "password", "db_user", "cluster_identifier", "copy_iam_role")
@@ -74,13 +87,17 @@ def warehouse_from_env(home: Path, lake: Lake) -> Warehouse:
     }
     if _set("QUALITY_MOVIES_REDSHIFT_PORT"):
         settings["port"] = dg.EnvVar.int("QUALITY_MOVIES_REDSHIFT_PORT")
-    if _set("QUALITY_MOVIES_REDSHIFT_IAM"):
-        settings["iam"] = os.environ["QUALITY_MOVIES_REDSHIFT_IAM"].lower() in ("1", "true", "yes")
+    for flag in ("iam", "ssl"):
+        if _set(f"QUALITY_MOVIES_REDSHIFT_{flag.upper()}"):
+            settings[flag] = _flag(f"QUALITY_MOVIES_REDSHIFT_{flag.upper()}")
     if isinstance(lake, S3Lake):
         settings["copy_stage"] = lake
     region = _aws_common().get("region")
     return RedshiftWarehouse(
-        host=dg.EnvVar("QUALITY_MOVIES_REDSHIFT_HOST"), **settings, **({"region": region} if region else {})
+        host=dg.EnvVar("QUALITY_MOVIES_REDSHIFT_HOST"),
+        **settings,
+        **_warehouse_names(),
+        **({"region": region} if region else {}),
     )
 
 

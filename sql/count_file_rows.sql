@@ -1,1 +1,1 @@
-SELECT COUNT(*) FROM movies.imdb_movies_rating WHERE source_file = %s;
+SELECT COUNT(*) FROM {schema}.{table} WHERE source_file = %s;

@@ -1,1 +1,1 @@
-SELECT COUNT(*) FROM movies.imdb_movies_rating;
+SELECT COUNT(*) FROM {schema}.{table};

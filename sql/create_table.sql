@@ -3,7 +3,7 @@
 -- overviews; Redshift counts bytes where PostgreSQL counts characters, and the
 -- contract (quality_movies/contract.py) checks bytes, the stricter of the two.
 -- Valid on Amazon Redshift and PostgreSQL.
-CREATE TABLE IF NOT EXISTS movies.imdb_movies_rating (
+CREATE TABLE IF NOT EXISTS {schema}.{table} (
     poster_link    VARCHAR(1024),
     series_title   VARCHAR(512),
     released_year  VARCHAR(16),

@@ -1,2 +1,2 @@
 -- Redshift runs a refresh as a transaction of its own: execute it outside an open transaction.
-REFRESH MATERIALIZED VIEW movies.year_aggregated_genre;
+REFRESH MATERIALIZED VIEW {schema}.{view};

@@ -10,6 +10,9 @@ from quality_movies.partitions import landed_files
 from quality_movies.resources.lake import PROCESSED, Lake, run_output_key
 from quality_movies.resources.warehouse import SCHEMA, TABLE, VIEW, Warehouse
 
+# An unreachable or dropped warehouse is retried (each load is one transaction, so a retry
+# starts from the table as it was), then the step fails cleanly: 2 s, 4 s, 8 s between tries.
+WAREHOUSE_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 LOADED_MATCHES_GOOD = "warehouse_matches_good_rows"
 VIEW_COUNTS_TABLE = "view_counts_every_loaded_row"
 VIEW_SCHEMA = dg.TableSchema(
@@ -30,6 +33,7 @@ VIEW_SCHEMA = dg.TableSchema(
     metadata={"dagster/table_name": f"{SCHEMA}.{TABLE}", "dagster/column_schema": warehouse_schema()},
     owners=OWNERS,
     tags=tags("warehouse"),
+    retry_policy=WAREHOUSE_RETRY,
     check_specs=[
         dg.AssetCheckSpec(
             LOADED_MATCHES_GOOD,
@@ -77,6 +81,7 @@ def imdb_movies_rating(
     metadata={"dagster/table_name": f"{SCHEMA}.{VIEW}", "dagster/column_schema": VIEW_SCHEMA},
     owners=OWNERS,
     tags=tags("warehouse"),
+    retry_policy=WAREHOUSE_RETRY,
     check_specs=[
         dg.AssetCheckSpec(
             VIEW_COUNTS_TABLE,

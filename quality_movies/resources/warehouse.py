@@ -3,6 +3,7 @@
 Both are reached through `redshift_connector` and run the same statements from `sql/`.
 """
 
+import contextlib
 import datetime as dt
 import re
 import uuid
@@ -24,6 +25,11 @@ from quality_movies.resources.s3_lake import S3Lake
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 SCHEMA, TABLE, VIEW = "movies", "imdb_movies_rating", "year_aggregated_genre"
+IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,126}")
+S3_URI = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[\w!\-.*()/=]+")
+IAM_ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+")
+# What a lost connection raises; the server has then rolled the transaction back by itself.
+CONNECTION_LOST = (redshift_connector.InterfaceError, OSError)
 # redshift_connector refuses statements with more than 32,767 bound parameters.
 MAX_BIND_PARAMETERS = 32_767
 INSERT_COLUMNS = len(DATA_COLUMNS) + len(LINEAGE_COLUMNS)
@@ -35,13 +41,31 @@ def sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text()
 
 
-def _insert_statement(row_count: int) -> str:
-    group = "(" + ", ".join(["%s"] * INSERT_COLUMNS) + ")"
-    return sql("insert_rows").rstrip() + "\n" + ",\n".join([group] * row_count)
+def quote_identifier(name: str) -> str:
+    """`name` as a quoted SQL identifier, refusing anything but lower-case letters, digits and `_`."""
+    if not IDENTIFIER.fullmatch(name):
+        raise ValueError(
+            f"{name!r} is not a usable SQL identifier: use lower-case letters, digits and _ "
+            "(at most 127), starting with a letter or _"
+        )
+    return f'"{name}"'
 
 
 class Warehouse(dg.ConfigurableResource):
     """Loads good rows per source file and maintains the year/genre materialized view."""
+
+    schema_name: str = Field(default=SCHEMA, description="Schema of the table and the view.")
+    table_name: str = Field(default=TABLE, description="Table of good rows.")
+    view_name: str = Field(default=VIEW, description="Materialized view counting movies by year and genre.")
+
+    def statement(self, name: str, **literals: str) -> str:
+        """`sql/<name>.sql` with the configured identifiers validated and quoted in."""
+        identifiers = {"schema": self.schema_name, "table": self.table_name, "view": self.view_name}
+        return sql(name).format(**{k: quote_identifier(v) for k, v in identifiers.items()}, **literals)
+
+    def _insert_statement(self, row_count: int) -> str:
+        group = "(" + ", ".join(["%s"] * INSERT_COLUMNS) + ")"
+        return self.statement("insert_rows").rstrip() + "\n" + ",\n".join([group] * row_count)
 
     @abstractmethod
     def _connect(self) -> redshift_connector.Connection:
@@ -53,13 +77,14 @@ class Warehouse(dg.ConfigurableResource):
         try:
             yield conn
         finally:
-            conn.close()
+            with contextlib.suppress(*CONNECTION_LOST):  # closing a dead connection must not hide why it died
+                conn.close()
 
     def query_one(self, name: str, params: Sequence[Any] = ()) -> tuple:
         """Run the read-only statement `sql/<name>.sql` and return its single row."""
         with self.connection() as conn:
             cursor = conn.cursor()
-            cursor.execute(sql(name), tuple(params) or None)
+            cursor.execute(self.statement(name), tuple(params) or None)
             row = cursor.fetchone()
             conn.rollback()
         return tuple(row)
@@ -68,8 +93,8 @@ class Warehouse(dg.ConfigurableResource):
         """Create the schema and the table if missing."""
         with self.connection() as conn:
             cursor = conn.cursor()
-            cursor.execute(sql("create_schema"))
-            cursor.execute(sql("create_table"))
+            cursor.execute(self.statement("create_schema"))
+            cursor.execute(self.statement("create_table"))
             conn.commit()
 
     def replace_file_rows(self, source_file: str, rows: pl.DataFrame, run_id: str) -> int:
@@ -85,11 +110,12 @@ class Warehouse(dg.ConfigurableResource):
         with self.connection() as conn:
             cursor = conn.cursor()
             try:
-                cursor.execute(sql("delete_file_rows"), (source_file,))
+                cursor.execute(self.statement("delete_file_rows"), (source_file,))
                 self._bulk_insert(cursor, loaded)
                 conn.commit()
             except BaseException:
-                conn.rollback()
+                with contextlib.suppress(*CONNECTION_LOST):  # a lost connection was rolled back by the server
+                    conn.rollback()
                 raise
         return rows.height
 
@@ -97,17 +123,17 @@ class Warehouse(dg.ConfigurableResource):
         """Multi-row INSERTs with bound values: the path any PostgreSQL-protocol warehouse takes."""
         for batch in rows.iter_slices(ROWS_PER_INSERT):
             params = [value for row in batch.iter_rows() for value in row]
-            cursor.execute(_insert_statement(batch.height), params)
+            cursor.execute(self._insert_statement(batch.height), params)
 
     def refresh_view(self) -> None:
         """Create the materialized view if missing, then refresh it (in its own transaction)."""
         with self.connection() as conn:
             conn.autocommit = True
             cursor = conn.cursor()
-            cursor.execute(sql("relation_exists"), (SCHEMA, VIEW))
+            cursor.execute(self.statement("relation_exists"), (self.schema_name, self.view_name))
             if cursor.fetchone()[0] == 0:
-                cursor.execute(sql("create_view"))
-            cursor.execute(sql("refresh_view"))
+                cursor.execute(self.statement("create_view"))
+            cursor.execute(self.statement("refresh_view"))
 
 
 class RedshiftWarehouse(Warehouse):
@@ -154,28 +180,23 @@ class RedshiftWarehouse(Warehouse):
             return
         key = self.stage_for_copy(rows)
         try:
-            cursor.execute(copy_statement(self.copy_stage.uri(key), self.copy_iam_role))
+            cursor.execute(self.copy_statement(self.copy_stage.uri(key), self.copy_iam_role))
         finally:
             self.copy_stage.delete(key)
+
+    def copy_statement(self, source_uri: str, iam_role: str) -> str:
+        """The COPY of one staged file; both literals are validated before they are quoted in."""
+        if not S3_URI.fullmatch(source_uri):
+            raise ValueError(f"refusing to COPY from {source_uri!r}: not a plain s3:// object URI")
+        if not IAM_ROLE_ARN.fullmatch(iam_role):
+            raise ValueError(f"refusing to COPY with role {iam_role!r}: not an IAM role ARN")
+        return self.statement("copy_parquet", source=f"'{source_uri}'", iam_role=f"'{iam_role}'")
 
     def stage_for_copy(self, rows: pl.DataFrame) -> str:
         """Write rows (table columns, in table order) as one Parquet object; returns its key."""
         key = f"{STAGING}/redshift_copy/{uuid.uuid4().hex}.parquet"
         self.copy_stage.write_frame(key, rows, "parquet")
         return key
-
-
-S3_URI = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[\w!\-.*()/=]+")
-IAM_ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+")
-
-
-def copy_statement(source_uri: str, iam_role: str) -> str:
-    """The COPY of one staged file; both literals are validated before they are quoted in."""
-    if not S3_URI.fullmatch(source_uri):
-        raise ValueError(f"refusing to COPY from {source_uri!r}: not a plain s3:// object URI")
-    if not IAM_ROLE_ARN.fullmatch(iam_role):
-        raise ValueError(f"refusing to COPY with role {iam_role!r}: not an IAM role ARN")
-    return sql("copy_parquet").format(source=f"'{source_uri}'", iam_role=f"'{iam_role}'")
 
 
 class EmbeddedWarehouse(Warehouse):

@@ -5,16 +5,17 @@ import pytest
 
 from quality_movies.contract import DATA_COLUMNS, LINEAGE_COLUMNS, to_warehouse_types
 from quality_movies.resources.s3_lake import S3Lake
-from quality_movies.resources.warehouse import RedshiftWarehouse, copy_statement
+from quality_movies.resources.warehouse import RedshiftWarehouse
 from quality_movies_tests.conftest import read_imdb
 
 ROLE = "arn:aws:iam::123456789012:role/redshift-copy"
+REDSHIFT = RedshiftWarehouse(host="unused")
 
 
 def test_copy_statement_loads_one_staged_parquet_object_with_the_role():
-    statement = copy_statement("s3://movies-lake/staging/redshift_copy/ab12.parquet", ROLE)
+    statement = REDSHIFT.copy_statement("s3://movies-lake/staging/redshift_copy/ab12.parquet", ROLE)
     assert statement.splitlines()[-4:] == [
-        "COPY movies.imdb_movies_rating",
+        'COPY "movies"."imdb_movies_rating"',
         "FROM 's3://movies-lake/staging/redshift_copy/ab12.parquet'",
         f"IAM_ROLE '{ROLE}'",
         "FORMAT AS PARQUET;",
@@ -31,7 +32,7 @@ def test_copy_statement_loads_one_staged_parquet_object_with_the_role():
 )
 def test_copy_statement_refuses_literals_that_could_change_the_statement(uri, role):
     with pytest.raises(ValueError, match="refusing to COPY"):
-        copy_statement(uri, role)
+        REDSHIFT.copy_statement(uri, role)
 
 
 def test_staged_rows_carry_the_table_columns_in_table_order(aws):
