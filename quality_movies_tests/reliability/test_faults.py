@@ -1,0 +1,109 @@
+"""Faults injected into the real components: a warehouse that is down or cut off, a secret that must not leak."""
+
+import json
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from quality_movies.resources.lake import NOTIFICATIONS
+from quality_movies.resources.warehouse import ROWS_PER_INSERT, RedshiftWarehouse, start_embedded_postgres
+from quality_movies_tests.conftest import IMDB_CSV, IMDB_LF_CSV, Pipeline, expected_good
+from quality_movies_tests.reliability.faulty_proxy import FaultyProxy
+
+SECRET = "pl4nted-s3cret-Pa55word"
+SOURCE = "input_data/imdb_movies_rating.csv"
+
+
+@pytest.fixture
+def proxy(clean_home, empty_warehouse, monkeypatch) -> FaultyProxy:
+    """The embedded PostgreSQL configured as a Redshift endpoint (password auth) behind a faulty proxy."""
+    adapter = start_embedded_postgres(clean_home / "warehouse")
+    faulty = FaultyProxy(adapter.port)
+    for name, value in {
+        "HOST": "127.0.0.1",
+        "PORT": str(faulty.port),
+        "DATABASE": "postgres",
+        "USER": "postgres",
+        "PASSWORD": SECRET,
+        "SSL": "false",
+    }.items():
+        monkeypatch.setenv(f"QUALITY_MOVIES_REDSHIFT_{name}", value)
+    yield faulty
+    faulty.close()
+    adapter.close()
+
+
+def _table(warehouse) -> list[list]:
+    with warehouse.connection() as conn:
+        cursor = conn.cursor()
+        cursor.execute("SELECT source_file, run_id, COUNT(*) FROM movies.imdb_movies_rating GROUP BY 1, 2 ORDER BY 1")
+        return [list(row) for row in cursor.fetchall()]
+
+
+def _restarts(result: dg.ExecuteInProcessResult) -> int:
+    return sum(event.event_type_value == "STEP_RESTARTED" for event in result.all_events)
+
+
+def test_a_warehouse_that_stays_down_is_retried_then_fails_cleanly_without_leaking_the_password(
+    proxy, clean_home, empty_warehouse
+):
+    pipeline = Pipeline(clean_home)
+    assert pipeline.run(pipeline.land(IMDB_CSV)).success
+    before = _table(empty_warehouse)
+    proxy.down = True
+
+    result = pipeline.run(pipeline.land(IMDB_LF_CSV, name="second.csv"))
+
+    assert not result.success
+    assert _restarts(result) == 3  # the RetryPolicy's three retries, then a clean failure
+    assert _table(empty_warehouse) == before
+    outbox = pipeline.lake.path(f"{NOTIFICATIONS}/outbox.jsonl").read_text()
+    assert "quality_movies FAILED: input_data/second.csv" in outbox
+    everything = outbox + "".join(str(event) for event in result.all_events)
+    for run in pipeline.instance.get_runs():
+        everything += "".join(str(entry) for entry in pipeline.instance.all_logs(run.run_id))
+    assert SECRET not in everything
+
+
+def test_a_warehouse_that_comes_back_is_loaded_on_the_retry(proxy, clean_home, empty_warehouse):
+    pipeline = Pipeline(clean_home)
+    proxy.refusals_left = 1
+
+    result = pipeline.run(pipeline.land(IMDB_CSV))
+
+    assert result.success
+    assert _restarts(result) == 1
+    assert empty_warehouse.query_one("count_file_rows", (SOURCE,))[0] == expected_good()
+
+
+def test_a_connection_cut_in_the_middle_of_a_load_leaves_the_table_as_it_was(proxy, clean_home, empty_warehouse):
+    pipeline = Pipeline(clean_home)
+    pipeline.run(pipeline.land(IMDB_CSV))
+    before = _table(empty_warehouse)
+    good = pipeline.lake.read_parquet(pipeline.keys("staging/good_rows")[0])
+    rows = pl.concat([good] * (2 * ROWS_PER_INSERT // good.height + 1))  # several INSERT statements
+    warehouse = RedshiftWarehouse(
+        host="127.0.0.1", port=proxy.port, database="postgres", user="postgres", password=SECRET, ssl=False
+    )
+    proxy.cut_after = 300_000  # bytes from the driver: the connection dies during the inserts
+
+    with pytest.raises(Exception) as raised:
+        warehouse.replace_file_rows(SOURCE, rows, "run-cut-off")
+
+    assert SECRET not in str(raised.value)
+    assert _table(empty_warehouse) == before
+
+
+def test_notifications_and_metadata_never_carry_the_password(proxy, clean_home):
+    pipeline = Pipeline(clean_home)
+
+    result = pipeline.run(pipeline.land(IMDB_CSV))
+
+    assert result.success
+    messages = [
+        json.loads(line) for line in pipeline.lake.path(f"{NOTIFICATIONS}/outbox.jsonl").read_text().splitlines()
+    ]
+    assert len(messages) == 2
+    assert SECRET not in json.dumps(messages)
+    assert SECRET not in "".join(str(entry) for entry in pipeline.instance.all_logs(result.run_id))
