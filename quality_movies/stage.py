@@ -27,6 +27,7 @@ from quality_movies.contract import (
     violations_expr,
     warehouse_type_exprs,
 )
+from quality_movies.landed_file import PARSE_PROBLEMS, UnreadableFileError
 from quality_movies.ruleset_config import RulesetConfig
 from quality_movies.verdict import Verdict
 
@@ -36,10 +37,6 @@ BAD_RECORDS_FILE = "bad_records.jsonl"
 RULE_OUTCOME_FILE = "rule_outcome.json"
 _NO_VIOLATIONS = pl.lit([], dtype=pl.List(pl.String)).alias(VIOLATIONS)
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
-
-
-class UnreadableFileError(ValueError):
-    """A file the stage cannot read as a table: empty, or headers that collide once lower-cased."""
 
 
 def is_good() -> pl.Expr:
@@ -74,12 +71,33 @@ def scan_csv(path: Path) -> pl.LazyFrame:
         raise UnreadableFileError(f"{path}: the file is empty (not even a header)") from error
 
 
-def _routed(frame: pl.LazyFrame, config: RulesetConfig, contract: bool, source: str) -> dqdl.Prepared:
-    """The evaluation prepared on `frame`, with the contract's verdict and the row number on its rows."""
+def _without_parse_problems(frame: pl.DataFrame | pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:
+    """The data columns, and apart from them the reasons `landed_file.read_landed` could not trust a record.
+
+    The rules must not see the reasons as a column (`ColumnCount` would count it), so they are set
+    aside and put back beside the rows, whose order the evaluation keeps.
+    """
+    lazy = frame.lazy()
+    if PARSE_PROBLEMS not in lazy.collect_schema().names():
+        return lazy, None
+    return lazy.drop(PARSE_PROBLEMS), lazy.select(PARSE_PROBLEMS)
+
+
+def _routed(
+    frame: pl.LazyFrame, config: RulesetConfig, contract: bool, source: str, problems: pl.LazyFrame | None = None
+) -> dqdl.Prepared:
+    """The evaluation prepared on `frame`, with the contract's verdict and the row number on its rows.
+
+    Parse problems come first among a row's `ContractViolations`: a row that was not read as written
+    cannot enter the warehouse, whatever its values, and they explain the other reasons.
+    """
     if contract:
         check_required_columns(frame.collect_schema().names(), source)
     prepared = dqdl.prepare(config.ruleset, frame)
     rows = prepared.rows.with_columns(violations_expr() if contract else _NO_VIOLATIONS)
+    if problems is not None:
+        rows = pl.concat([rows, problems], how="horizontal")
+        rows = rows.with_columns(pl.concat_list(PARSE_PROBLEMS, VIOLATIONS).alias(VIOLATIONS)).drop(PARSE_PROBLEMS)
     rows = rows.with_row_index(SOURCE_ROW, offset=1)
     return replace(prepared, rows=rows)
 
@@ -137,10 +155,13 @@ def evaluate_rows(
     """Evaluate `config`'s ruleset on a frame of raw text and route its rows, in memory.
 
     With `contract=False` (files not bound for the warehouse) good rows keep their raw columns.
+    A `ParseProblems` column (from `landed_file.read_landed`) is not a data column: its reasons join the
+    row's `ContractViolations`, so such rows are bad even with `contract=False`.
     Raises MissingColumnsError when the contract applies and a warehouse column is absent, and
     pandera's SchemaErrors if a good row broke the warehouse model (contract and model disagree).
     """
-    prepared = _routed(crawled(frame, source), config, contract, source)
+    data, problems = _without_parse_problems(frame)
+    prepared = _routed(crawled(data, source), config, contract, source, problems)
     rows, *measured = pl.collect_all([prepared.rows, *prepared.measures])
     good = _good_columns(rows.filter(is_good()), contract)
     if contract:  # the contract and the model are one: a rejection here is a bug, not bad data

@@ -75,9 +75,11 @@ class Pipeline:
 
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.defs = build_definitions(home)
         self.lake = resolved(resources_from_env(home)["lake"])
         self.instance = dg.DagsterInstance.ephemeral()
+        # Resolved now, while this instance is Dagster's current one: resolving later, after another
+        # test's instance came and went, trips over Dagster's reference to that dead instance.
+        self.job = build_definitions(home).resolve_job_def("ingest_landed_file")
 
     def land(self, source: Path, name: str | None = None) -> str:
         key = f"{self.lake.landing_prefix}/{name or source.name}"
@@ -93,8 +95,7 @@ class Pipeline:
         return pl.read_ndjson(self.lake.path(key))
 
     def run(self, partition_key: str) -> dg.ExecuteInProcessResult:
-        job = self.defs.resolve_job_def("ingest_landed_file")
-        return job.execute_in_process(partition_key=partition_key, instance=self.instance, raise_on_error=False)
+        return self.job.execute_in_process(partition_key=partition_key, instance=self.instance, raise_on_error=False)
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
 from quality_movies.assets.catalog import crawl_columns, schema_drift
-from quality_movies.resources.lake import LocalLake
+from quality_movies.landed_file import read_landed
 from quality_movies_tests.conftest import IMDB_CSV
 
 
 def test_crawl_lower_cases_headers_and_infers_crawler_types():
-    columns = crawl_columns(LocalLake(root=str(IMDB_CSV.parent)), IMDB_CSV.name)
+    columns = crawl_columns(read_landed(str(IMDB_CSV), source=IMDB_CSV.name).frame)
     assert [c["name"] for c in columns][:3] == ["poster_link", "series_title", "released_year"]
     types = {c["name"]: c["type"] for c in columns}
     assert len(columns) == 16

@@ -1,22 +1,28 @@
 """Catalog: what Glue's crawler does, inferring the landed file's schema into the catalog."""
 
+import io
+
 import dagster as dg
 import polars as pl
 
 from quality_movies.assets.landing import landed_file
 from quality_movies.assets.metadata import OWNERS, tags
+from quality_movies.landed_file import PARSE_PROBLEMS, read_landed
 from quality_movies.partitions import landed_files
-from quality_movies.resources.catalog import CatalogColumns, LocalCatalog
+from quality_movies.resources.catalog import Catalog, CatalogColumns
 from quality_movies.resources.lake import Lake
 
 SCHEMA_CHECK = "schema_matches_previous_crawl"
 # Glue crawler type names for what Polars infers from the sample.
+SAMPLE_ROWS = 10_000  # rows the crawler infers types from
 CRAWLER_TYPES = {pl.Int64: "bigint", pl.Float64: "double", pl.Boolean: "boolean"}
 
 
-def crawl_columns(lake: Lake, key: str) -> CatalogColumns:
-    """Infer column names (lower-cased, as the crawler does) and crawler types from a CSV."""
-    schema = lake.scan_csv(key, infer_schema_length=10_000).collect_schema()
+def crawl_columns(landed: pl.DataFrame) -> CatalogColumns:
+    """Column names (lower-cased, as the crawler does) and crawler types inferred from a sample of the rows."""
+    sample = io.BytesIO()
+    landed.drop(PARSE_PROBLEMS).head(SAMPLE_ROWS).write_csv(sample)
+    schema = pl.read_csv(sample.getvalue(), infer_schema_length=SAMPLE_ROWS).schema
     return [
         {"name": name.lower(), "type": CRAWLER_TYPES.get(dtype.base_type(), "string")} for name, dtype in schema.items()
     ]
@@ -57,14 +63,14 @@ def schema_drift(previous: CatalogColumns | None, current: CatalogColumns) -> di
         )
     ],
 )
-def crawled_table(context: dg.AssetExecutionContext, lake: Lake, catalog: LocalCatalog) -> dg.MaterializeResult:
+def crawled_table(context: dg.AssetExecutionContext, lake: Lake, catalog: Catalog) -> dg.MaterializeResult:
     """The catalog table of the landing prefix, its schema inferred from this file as Glue's crawler would.
 
     Drift against the previous crawl (added, removed or retyped columns) is recorded here and
     flagged by a warning check; it does not stop the run, since the quality stage judges the rows.
     """
     key = lake.landing_key(context.partition_key)
-    columns = crawl_columns(lake, key)
+    columns = crawl_columns(read_landed(lake.uri(key), lake.storage_options(), source=key).frame)
     table = catalog_table_name(lake)
     drift = schema_drift(catalog.get_columns(table), columns)
     entry = catalog.put_table(table, columns, location=lake.uri(lake.landing_prefix) + "/")

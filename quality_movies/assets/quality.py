@@ -14,6 +14,7 @@ import polars as pl
 from quality_movies import dqdl
 from quality_movies.assets.catalog import crawled_table
 from quality_movies.assets.metadata import OWNERS, SAMPLE_ROWS, column_schema, markdown_table, tags
+from quality_movies.landed_file import count_landed_rows, read_landed
 from quality_movies.partitions import landed_files
 from quality_movies.resources.lake import BAD_RECORDS, RULE_OUTCOME, Lake, file_output_prefix, run_output_key
 from quality_movies.ruleset_config import RulesetConfig
@@ -57,11 +58,6 @@ def _rule_check_specs(config: RulesetConfig, names: dict[str, str]) -> list[dg.A
             )
         )
     return specs
-
-
-def read_landed_csv(lake: Lake, key: str) -> pl.LazyFrame:
-    """All fields as text, so nothing is lost to type inference before the rules see it."""
-    return lake.scan_csv(key, infer_schema=False)
 
 
 def _replace_file_output(lake: Lake, prefix: str, context: dg.AssetExecutionContext, name: str, data: bytes) -> str:
@@ -183,11 +179,14 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
     )
     def quality_stage(context: dg.AssetExecutionContext, lake: Lake):
         key = lake.landing_key(context.partition_key)
-        result = evaluate_rows(read_landed_csv(lake, key), config, source=key)
+        landed = read_landed(lake.uri(key), lake.storage_options(), source=key)
+        result = evaluate_rows(landed.frame, config, source=key)
         outcome_lines = "".join(json.dumps(record) + "\n" for record in result.verdict.records())
         outcome_key = _replace_file_output(lake, RULE_OUTCOME, context, "rule_outcome.jsonl", outcome_lines.encode())
         yield dg.Output(
-            result.rows, "dq_evaluated_rows", metadata=_evaluated_metadata(result, key, lake.uri(outcome_key))
+            result.rows,
+            "dq_evaluated_rows",
+            metadata=_evaluated_metadata(result, key, lake.uri(outcome_key)) | landed.metadata(),
         )
         yield from _rule_check_results(config, names, result)
         if result.verdict.stop_reason:
@@ -196,7 +195,7 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
         bad_key = run_output_key(BAD_RECORDS, context.partition_key, context.run_id, "bad_records.jsonl")
         lake.delete_prefix(file_output_prefix(BAD_RECORDS, context.partition_key))
         lake.write_frame(bad_key, result.bad, "ndjson")
-        rows_in = read_landed_csv(lake, key).select(pl.len()).collect().item()
+        rows_in = count_landed_rows(lake.uri(key), lake.storage_options(), source=key)  # an independent reader
         yield dg.Output(
             result.good,
             "good_rows",

@@ -53,8 +53,9 @@ def test_an_object_store_that_fails_mid_run_leaves_the_warehouse_unchanged_and_a
     s3_endpoint, clean_home, empty_warehouse
 ):
     boto3.client("s3", region_name="us-east-1").upload_file(str(IMDB_CSV), "interrupted", SOURCE)
-    job = build_definitions(clean_home).resolve_job_def("ingest_landed_file")
     with dg.instance_for_test() as instance:
+        # Dagster resolves definitions against the current instance: resolve inside its block.
+        job = build_definitions(clean_home).resolve_job_def("ingest_landed_file")
         instance.add_dynamic_partitions(landed_files.name, ["imdb_movies_rating.csv"])
         first = [dg.AssetKey("landed_file"), dg.AssetKey("crawled_table")]
         assert job.execute_in_process(
