@@ -15,7 +15,7 @@ from quality_movies.run_summary import summarize_run
 # S3's LastModified is when an upload started: a large file can appear after a smaller one
 # stamped later. Objects are therefore reconsidered for this long after the newest one seen.
 LOOKBACK_SECONDS = 15 * 60
-LANDABLE_SUFFIXES = (".csv",)
+LANDABLE_SUFFIXES = (".csv", ".csv.gz")
 
 
 def _version(found: LakeObject) -> str:
