@@ -3,6 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+CHROMIUM := /usr/bin/chromium
 export DAGSTER_HOME ?= $(CURDIR)/.quality_movies/dagster_home
 
 .PHONY: demo test dev bench lint clean
@@ -10,7 +11,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.quality_movies/dagster_home
 demo: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml  ## land the bundled IMDb sample and run the whole graph locally
 	$(BIN)/quality-movies demo
 
-test: $(VENV)/.installed  ## run the test suite against the real embedded PostgreSQL
+test: $(VENV)/.installed $(CHROMIUM)  ## run the test suite against real components (PostgreSQL, S3/SNS/Glue, Chromium)
 	$(BIN)/python -m pytest
 
 dev: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000
@@ -27,6 +28,11 @@ $(VENV)/.installed: setup.py pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $@
+
+# The browser tests drive Debian's Chromium; no test tool downloads a browser of its own.
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p "$(DAGSTER_HOME)"
