@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 export DAGSTER_HOME ?= $(CURDIR)/.quality_movies/dagster_home
 
-.PHONY: demo test dev bench lint clean
+.PHONY: demo test dev bench bench-burst lint clean
 
 demo: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml  ## land the bundled IMDb sample and run the whole graph locally
 	$(BIN)/quality-movies demo
@@ -19,6 +19,9 @@ dev: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http:
 
 bench: $(VENV)/.installed  ## quality stage vs Polars read and pandera-pandas on generated 1M/5M-row files
 	$(BIN)/python benchmarks/run.py
+
+bench-burst: $(VENV)/.installed  ## 200 files landed at once through the daemon, sensor and run queue
+	$(BIN)/python benchmarks/burst.py --files 200
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check quality_movies quality_movies_tests benchmarks

@@ -77,8 +77,6 @@ class Pipeline:
         self.home = home
         self.lake = resolved(resources_from_env(home)["lake"])
         self.instance = dg.DagsterInstance.ephemeral()
-        # Resolved now, while this instance is Dagster's current one: resolving later, after another
-        # test's instance came and went, trips over Dagster's reference to that dead instance.
         self.job = build_definitions(home).resolve_job_def("ingest_landed_file")
 
     def land(self, source: Path, name: str | None = None) -> str:

@@ -28,10 +28,11 @@ class Landing:
             os.utime(self.lake.path(key), (mtime, mtime))
 
     def tick(self) -> list[dg.RunRequest]:
-        context = dg.build_sensor_context(
+        # As a context manager: the context opens an instance that must be closed again.
+        with dg.build_sensor_context(
             instance_ref=self.instance.get_ref(), cursor=self.cursor, resources={"lake": self.lake}
-        )
-        result = landing_sensor(context)
+        ) as context:
+            result = landing_sensor(context)
         for request in result.dynamic_partitions_requests:
             self.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
         self.cursor = result.cursor

@@ -16,8 +16,8 @@ EXPECTED_GOOD = expected_good()
 def _tick(home, instance: dg.DagsterInstance, cursor: str | None = None) -> dg.SensorResult:
     """One evaluation of the landing sensor, its partition requests applied as the daemon would."""
     lake = resources_from_env(home)["lake"]
-    context = dg.build_sensor_context(instance_ref=instance.get_ref(), cursor=cursor, resources={"lake": lake})
-    result = landing_sensor(context)
+    with dg.build_sensor_context(instance_ref=instance.get_ref(), cursor=cursor, resources={"lake": lake}) as context:
+        result = landing_sensor(context)
     for request in result.dynamic_partitions_requests:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     return result

@@ -7,8 +7,8 @@ from quality_movies.sensors import landing_sensor
 
 
 def _tick(lake: S3Lake, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
-    context = dg.build_sensor_context(instance_ref=instance.get_ref(), cursor=cursor, resources={"lake": lake})
-    result = landing_sensor(context)
+    with dg.build_sensor_context(instance_ref=instance.get_ref(), cursor=cursor, resources={"lake": lake}) as context:
+        result = landing_sensor(context)
     for request in result.dynamic_partitions_requests:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     return result

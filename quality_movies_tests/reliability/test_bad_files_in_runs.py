@@ -22,8 +22,8 @@ def test_bad_files_fail_alone_with_a_clear_error_while_good_files_load_and_the_s
     lake.write_bytes("input_data/not_csv.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     lake.write_bytes("input_data/unclosed.csv", header + b'\r\n"never closed,a,b\r\nno quote\r\nnor here\r\n')
 
-    context = dg.build_sensor_context(instance=pipeline.instance, resources={"lake": lake})
-    tick = landing_sensor(context)
+    with dg.build_sensor_context(instance=pipeline.instance, resources={"lake": lake}) as context:
+        tick = landing_sensor(context)
     for request in tick.dynamic_partitions_requests:
         pipeline.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     results = {request.partition_key: pipeline.run(request.partition_key) for request in tick.run_requests}
@@ -38,7 +38,6 @@ def test_bad_files_fail_alone_with_a_clear_error_while_good_files_load_and_the_s
     assert "line 2: a quoted field opened on this line" in failures["quality_movies FAILED: input_data/unclosed.csv"]
 
     lake.write_bytes("input_data/later.csv", good)  # the sensor keeps going after the failures
-    later = landing_sensor(
-        dg.build_sensor_context(instance=pipeline.instance, cursor=tick.cursor, resources={"lake": lake})
-    )
+    with dg.build_sensor_context(instance=pipeline.instance, cursor=tick.cursor, resources={"lake": lake}) as context:
+        later = landing_sensor(context)
     assert [request.partition_key for request in later.run_requests] == ["later.csv"]

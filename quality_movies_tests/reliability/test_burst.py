@@ -8,12 +8,14 @@ launches them as subprocesses. `benchmarks/burst.py` measures the same scenario.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -38,6 +40,7 @@ BURST_FILES = 200
 WAIT_SECONDS = 40 * 60
 STALL_SECONDS = 5 * 60  # no run finishing for this long means the queue is stuck
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ class BurstEnvironment:
     @contextmanager
     def daemon(self) -> Iterator[subprocess.Popen]:
         """`dagster-daemon run` in its own process group, stopped with everything it started."""
-        with self.daemon_log.open("wb") as log:
+        with self.daemon_log.open("wb") as log, sigterm_raises():
             process = subprocess.Popen(
                 [str(DAEMON), "run", "-w", "workspace.yaml"],
                 cwd=REPO,
@@ -114,6 +117,7 @@ class BurstEnvironment:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own group: the code server and the runs go with it
+                preexec_fn=_die_with_parent,
             )
             try:
                 yield process
@@ -135,6 +139,29 @@ class BurstEnvironment:
         pid_file = self.home / "warehouse" / "postmaster.pid"
         if pid_file.is_file():
             stop_process(int(pid_file.read_text().split()[0]), signal.SIGINT)  # SIGINT: PostgreSQL's fast shutdown
+
+
+def _die_with_parent() -> None:
+    """Run in the daemon before exec: on Linux, it gets SIGTERM if this process dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """Meanwhile, SIGTERM (a CI job cancelled) raises KeyboardInterrupt, so clean-up code still runs."""
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _group_members(pgid: int) -> list[psutil.Process]:
