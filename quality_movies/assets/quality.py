@@ -60,12 +60,10 @@ def _rule_check_specs(config: RulesetConfig, names: dict[str, str]) -> list[dg.A
     return specs
 
 
-def _replace_file_output(lake: Lake, prefix: str, context: dg.AssetExecutionContext, name: str, data: bytes) -> str:
-    """Write this run's output for a file, replacing the file's earlier outputs; returns the key."""
+def _fresh_output_key(lake: Lake, prefix: str, context: dg.AssetExecutionContext, name: str) -> str:
+    """The key for this run's output of a file, after removing the file's earlier outputs (a re-run replaces them)."""
     lake.delete_prefix(file_output_prefix(prefix, context.partition_key))
-    key = run_output_key(prefix, context.partition_key, context.run_id, name)
-    lake.write_bytes(key, data)
-    return key
+    return run_output_key(prefix, context.partition_key, context.run_id, name)
 
 
 def _failing_sample(result: StageResult, rule: str, columns: tuple[str, ...]) -> str:
@@ -182,7 +180,8 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
         landed = read_landed(lake.uri(key), lake.storage_options(), source=key)
         result = evaluate_rows(landed.frame, config, source=key)
         outcome_lines = "".join(json.dumps(record) + "\n" for record in result.verdict.records())
-        outcome_key = _replace_file_output(lake, RULE_OUTCOME, context, "rule_outcome.jsonl", outcome_lines.encode())
+        outcome_key = _fresh_output_key(lake, RULE_OUTCOME, context, "rule_outcome.jsonl")
+        lake.write_bytes(outcome_key, outcome_lines.encode())
         yield dg.Output(
             result.rows,
             "dq_evaluated_rows",
@@ -192,8 +191,7 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
         if result.verdict.stop_reason:
             raise DatasetFailedError(description=f"{key}: {result.verdict.stop_reason}; no row was routed or loaded")
 
-        bad_key = run_output_key(BAD_RECORDS, context.partition_key, context.run_id, "bad_records.jsonl")
-        lake.delete_prefix(file_output_prefix(BAD_RECORDS, context.partition_key))
+        bad_key = _fresh_output_key(lake, BAD_RECORDS, context, "bad_records.jsonl")
         lake.write_frame(bad_key, result.bad, "ndjson")
         rows_in = count_landed_rows(lake.uri(key), lake.storage_options(), source=key)  # an independent reader
         yield dg.Output(
