@@ -74,7 +74,7 @@ class Lake(dg.ConfigurableResource):
         """Where Polars (and a person) finds the object."""
 
     def storage_options(self) -> dict[str, str] | None:
-        """Options Polars needs to reach the objects (None for local files)."""
+        """Options Polars and the landed-file reader need to reach the objects (None for local files)."""
         return None
 
     @abstractmethod
@@ -103,9 +103,6 @@ class Lake(dg.ConfigurableResource):
     @abstractmethod
     def delete(self, key: str) -> None:
         """Remove one object, if it exists."""
-
-    def scan_csv(self, key: str, **options) -> pl.LazyFrame:
-        return pl.scan_csv(self.uri(key), storage_options=self.storage_options(), **options)
 
     def read_parquet(self, key: str) -> pl.DataFrame:
         return pl.read_parquet(self.uri(key), storage_options=self.storage_options())
