@@ -8,6 +8,8 @@ import boto3
 import dagster as dg
 from pydantic import Field
 
+from quality_movies.resources.lake import write_whole
+
 CatalogColumns = list[dict[str, str]]  # [{"name": ..., "type": ...}], in file order
 
 
@@ -39,8 +41,7 @@ class LocalCatalog(Catalog):
 
     def put_table(self, table: str, columns: CatalogColumns, location: str) -> str:
         entry = self._entry(table)
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        entry.write_text(json.dumps({"name": table, "location": location, "columns": columns}, indent=2))
+        write_whole(entry, json.dumps({"name": table, "location": location, "columns": columns}, indent=2).encode())
         return str(entry)
 
 

@@ -8,6 +8,7 @@ so that Athena can read them as partitioned tables.
 """
 
 import io
+import uuid
 from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -24,6 +25,17 @@ PROCESSED = "processed"
 STAGING = "staging"
 NOTIFICATIONS = "notifications"
 OUTPUT_PREFIXES = (BAD_RECORDS, RULE_OUTCOME, PROCESSED, STAGING, NOTIFICATIONS)
+
+
+def write_whole(target: Path, data: bytes) -> None:
+    """Write `target` as an S3 put does: readers see the old file or all of the new one, never a part."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")  # hidden: never listed
+    try:
+        partial.write_bytes(data)
+        partial.replace(target)  # an atomic rename within one folder
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 class UnsafeKeyError(ValueError):
@@ -136,18 +148,15 @@ class LocalLake(Lake):
         folder = self.path(prefix)
         base = Path(self.root).resolve()
         files = sorted(folder.rglob("*")) if folder.is_dir() else []
-        return [self.describe(file.relative_to(base).as_posix()) for file in files if file.is_file()]
-
-    def _writable(self, key: str) -> Path:
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target
+        # Hidden files are not objects: writes in progress here, editors' and copiers' temporary files.
+        listed = [file for file in files if file.is_file() and not file.name.startswith(".")]
+        return [self.describe(file.relative_to(base).as_posix()) for file in listed]
 
     def write_bytes(self, key: str, data: bytes) -> None:
-        self._writable(key).write_bytes(data)
+        write_whole(self.path(key), data)
 
     def put_file(self, source: Path, key: str) -> None:
-        self._writable(key).write_bytes(Path(source).read_bytes())
+        write_whole(self.path(key), Path(source).read_bytes())
 
     def copy(self, source_key: str, target_key: str) -> None:
         self.put_file(self.path(source_key), target_key)

@@ -6,6 +6,7 @@ Both are reached through `redshift_connector` and run the same statements from `
 import contextlib
 import datetime as dt
 import re
+import threading
 import uuid
 import warnings
 from abc import abstractmethod
@@ -34,11 +35,24 @@ CONNECTION_LOST = (redshift_connector.InterfaceError, OSError)
 MAX_BIND_PARAMETERS = 32_767
 INSERT_COLUMNS = len(DATA_COLUMNS) + len(LINEAGE_COLUMNS)
 ROWS_PER_INSERT = MAX_BIND_PARAMETERS // INSERT_COLUMNS
+# SQLSTATEs of a CREATE that lost a race with another run creating the same object: PostgreSQL's
+# IF NOT EXISTS checks before it inserts into its catalog, so the loser hits the catalog's unique
+# index (23505) or finds the object (42P06 schema, 42P07 relation).
+ALREADY_EXISTS = frozenset({"23505", "42P06", "42P07"})
+# pgserver guards its start-up against other processes (a file lock) but not against other
+# threads of this one: two threads would both run initdb on the same folder.
+_EMBEDDED_START = threading.Lock()
 
 
 def sql(name: str) -> str:
     """The text of `sql/<name>.sql`, the one place where warehouse SQL lives."""
     return (SQL_DIR / f"{name}.sql").read_text()
+
+
+def created_concurrently(error: redshift_connector.Error) -> bool:
+    """Whether `error` says another session created the object first (what we wanted anyway)."""
+    detail = error.args[0] if error.args else None
+    return isinstance(detail, dict) and detail.get("C") in ALREADY_EXISTS
 
 
 def quote_identifier(name: str) -> str:
@@ -89,13 +103,20 @@ class Warehouse(dg.ConfigurableResource):
             conn.rollback()
         return tuple(row)
 
-    def ensure_table(self) -> None:
-        """Create the schema and the table if missing."""
-        with self.connection() as conn:
-            cursor = conn.cursor()
-            cursor.execute(self.statement("create_schema"))
-            cursor.execute(self.statement("create_table"))
-            conn.commit()
+    def ensure_table(self, attempts: int = 3) -> None:
+        """Create the schema and the table if missing, also when other runs are creating them too."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.connection() as conn:
+                    cursor = conn.cursor()
+                    cursor.execute(self.statement("create_schema"))
+                    cursor.execute(self.statement("create_table"))
+                    conn.commit()
+                return
+            except redshift_connector.Error as error:
+                # Each lost race means one more object now exists; the next attempt skips it.
+                if attempt == attempts or not created_concurrently(error):
+                    raise
 
     def replace_file_rows(self, source_file: str, rows: pl.DataFrame, run_id: str) -> int:
         """Atomically replace the rows of `source_file` with `rows` (typed as the contract says).
@@ -132,7 +153,11 @@ class Warehouse(dg.ConfigurableResource):
             cursor = conn.cursor()
             cursor.execute(self.statement("relation_exists"), (self.schema_name, self.view_name))
             if cursor.fetchone()[0] == 0:
-                cursor.execute(self.statement("create_view"))
+                try:
+                    cursor.execute(self.statement("create_view"))
+                except redshift_connector.Error as error:
+                    if not created_concurrently(error):  # else another run created it since we looked
+                        raise
             cursor.execute(self.statement("refresh_view"))
 
 
@@ -231,5 +256,6 @@ def start_embedded_postgres(data_dir: Path):
     from quality_movies.resources.pg_adapter import RedshiftProtocolAdapter
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    info = pgserver.get_server(data_dir.resolve(), cleanup_mode="stop").get_postmaster_info()
+    with _EMBEDDED_START:
+        info = pgserver.get_server(data_dir.resolve(), cleanup_mode="stop").get_postmaster_info()
     return RedshiftProtocolAdapter(Path(info.socket_dir) / f".s.PGSQL.{info.port}")
