@@ -2,7 +2,7 @@
 
     python benchmarks/burst.py [--files 200]
 
-The scenario of `quality_movies_tests/reliability/test_burst.py` (a temporary DAGSTER_HOME with the
+The scenario of `quality_movies_tests/reliability/burst_harness.py` (a temporary DAGSTER_HOME with the
 project's `dagster.yaml`, a temporary lake and embedded PostgreSQL, `dagster-daemon run`), measured:
 files per minute from the daemon's start (start-up and sensor included) and from the first run's
 start (the queue draining), and the peak memory of the daemon's process tree (daemon, code server,
@@ -25,7 +25,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' scenario, run from anywhere
 
-from quality_movies_tests.reliability.test_burst import (  # noqa: E402
+from quality_movies_tests.reliability.burst_harness import (  # noqa: E402
     BurstEnvironment,
     files_per_minute,
     land_burst,
