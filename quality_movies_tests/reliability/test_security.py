@@ -1,10 +1,11 @@
 """Nothing let in: identifiers validated and quoted, values bound, keys kept inside the lake, loopback only."""
 
+import dagster as dg
 import pytest
 
 from quality_movies.resources.lake import LocalLake, UnsafeKeyError
 from quality_movies.resources.warehouse import EmbeddedWarehouse, quote_identifier
-from quality_movies_tests.conftest import IMDB_CSV, expected_good
+from quality_movies_tests.conftest import IMDB_CSV, Pipeline, expected_good
 
 
 @pytest.mark.parametrize("name", ["movies; DROP TABLE x", 'movies"', "Movies", "1movies", "", "a" * 128, "mo vies"])
@@ -60,3 +61,34 @@ def test_the_embedded_postgresql_listens_on_no_network_address(warehouse):
         cursor = conn.cursor()
         cursor.execute("SHOW listen_addresses")
         assert cursor.fetchone()[0] == ""  # Unix socket only; the adapter alone is on 127.0.0.1
+
+
+@pytest.fixture
+def renamed_by_environment(warehouse, monkeypatch):
+    """Schema, table and view named by the environment; the schema is dropped afterwards."""
+    for kind, name in {"SCHEMA": "qm_env", "TABLE": "ratings_v2", "VIEW": "by_year_and_genre"}.items():
+        monkeypatch.setenv(f"QUALITY_MOVIES_WAREHOUSE_{kind}", name)
+    yield
+    with warehouse.connection() as conn:
+        conn.cursor().execute('DROP SCHEMA IF EXISTS "qm_env" CASCADE')
+        conn.commit()
+
+
+def test_names_set_by_the_environment_are_loaded_and_shown_as_the_assets_table_names(
+    clean_home, warehouse, renamed_by_environment
+):
+    pipeline = Pipeline(clean_home)
+
+    result = pipeline.run(pipeline.land(IMDB_CSV))
+
+    assert result.success
+    assert warehouse.query_one("relation_exists", ("qm_env", "ratings_v2")) == (1,)
+    assert warehouse.query_one("relation_exists", ("qm_env", "by_year_and_genre")) == (1,)
+    shown = {
+        key.to_user_string(): pipeline.job.asset_layer.get(key).metadata["dagster/table_name"]
+        for key in (dg.AssetKey(["movies", "imdb_movies_rating"]), dg.AssetKey(["movies", "year_aggregated_genre"]))
+    }
+    assert shown == {
+        "movies/imdb_movies_rating": "qm_env.ratings_v2",
+        "movies/year_aggregated_genre": "qm_env.by_year_and_genre",
+    }
