@@ -6,9 +6,10 @@ For each size, an IMDb-like CSV is generated once (cached, see generate.py) and 
 each in a fresh process (cases.py): Polars reading the CSV alone (the floor), Polars streaming the
 CSV into JSON Lines without any rule (what writing rows in the quarantine's format costs by itself),
 the whole quality stage with the default ruleset (`validate_file`: outcome columns, contract,
-good/bad/outcome files written), and the same rules in pandera's pandas backend doing the same work. The best time of
-`--repeat` runs is kept (the machine may be shared); memory is the highest peak seen. The pandas
-baseline needs about 5 GiB per million rows, so it only runs up to `--pandas-max-rows`.
+good/bad/outcome files written), and the same rules in pandera's pandas backend doing the same
+work. The best time of `--repeat` runs is kept (the machine may be shared); memory is the highest
+peak seen. The pandas baseline needs about 5 GiB per million rows, so it only runs up to
+`--pandas-max-rows`.
 """
 
 from __future__ import annotations
