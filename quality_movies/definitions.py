@@ -119,17 +119,16 @@ def resolved(resource: dg.ConfigurableResource) -> dg.ConfigurableResource:
 
 
 def build_definitions(home: Path | None = None) -> dg.Definitions:
-    resources = resources_from_env(home or local_home())
     return dg.Definitions(
         assets=[
             landing.landed_file,
             catalog.crawled_table,
             quality.build_quality_stage(load_ruleset()),
-            *warehouse.named_by(resolved(resources["warehouse"])),
+            *warehouse.named_by(**{field: name.get_value() for field, name in _warehouse_names().items()}),
         ],
         jobs=[ingest_landed_file],
         sensors=[landing_sensor, notify_run_failure],
-        resources=resources,
+        resources=resources_from_env(home or local_home()),
     )
 
 

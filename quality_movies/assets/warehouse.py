@@ -111,14 +111,14 @@ def year_aggregated_genre(warehouse: Warehouse) -> dg.MaterializeResult:
     )
 
 
-def named_by(warehouse: Warehouse) -> list[dg.AssetsDefinition]:
-    """The two warehouse assets, their `dagster/table_name` naming the relations `warehouse` is configured with.
+def named_by(schema_name: str = SCHEMA, table_name: str = TABLE, view_name: str = VIEW) -> list[dg.AssetsDefinition]:
+    """The two warehouse assets, their `dagster/table_name` naming the relations as the warehouse is configured.
 
     Asset keys stay the logical `movies/...` names whatever the schema, table and view are called.
     """
     names = {
-        imdb_movies_rating.key: f"{warehouse.schema_name}.{warehouse.table_name}",
-        year_aggregated_genre.key: f"{warehouse.schema_name}.{warehouse.view_name}",
+        imdb_movies_rating.key: f"{schema_name}.{table_name}",
+        year_aggregated_genre.key: f"{schema_name}.{view_name}",
     }
     return dg.map_asset_specs(
         lambda spec: spec.merge_attributes(metadata={"dagster/table_name": names[spec.key]}),
