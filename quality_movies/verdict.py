@@ -16,30 +16,11 @@ from quality_movies.ruleset_config import RulesetConfig
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Verdict(dqdl.ScoredRules):
     """The rule outcomes of one evaluation, in ruleset order, and the settings that judge them."""
 
     rules: list[dqdl.RuleOutcome]
     config: RulesetConfig
-
-    @property
-    def passed(self) -> int:
-        return sum(rule.outcome == "Passed" for rule in self.rules)
-
-    @property
-    def evaluated(self) -> int:
-        """Rules with a verdict; rules in Error are left out of the score, as Glue does."""
-        return sum(rule.outcome in ("Passed", "Failed") for rule in self.rules)
-
-    @property
-    def score(self) -> float | None:
-        """Passed rules over evaluated rules (None when no rule could be evaluated)."""
-        return self.passed / self.evaluated if self.evaluated else None
-
-    @property
-    def score_text(self) -> str:
-        """Glue's wording, e.g. ``5/7 rules passed (71%)``."""
-        return dqdl.format_score(self.passed, self.evaluated)
 
     def _not_passed(self) -> list[dqdl.RuleOutcome]:
         return [rule for rule in self.rules if rule.outcome != "Passed"]

@@ -7,7 +7,7 @@ Parse a ruleset, evaluate it on a Polars frame and get Glue's outcomes back::
     evaluation = dqdl.evaluate(dqdl.parse(text), frame)
     evaluation.rows          # the frame plus DataQualityRulesPass/Fail/Skip and DataQualityEvaluationResult
     evaluation.rules         # one RuleOutcome per rule: outcome, failure reason, metrics, failing rows
-    evaluation.summary()     # "41/43 rules passed (95%)"
+    evaluation.score_text    # "41/43 rules passed (95%)"
 
 To stream a file of any size, ``prepare`` the evaluation: sink its ``rows``, collect its
 ``measures`` and let ``outcomes`` turn the measures into verdicts, without holding the rows.
@@ -24,6 +24,7 @@ from quality_movies.dqdl.evaluate import (
     Evaluation,
     Prepared,
     RuleOutcome,
+    ScoredRules,
     annotate,
     evaluate,
     format_score,
@@ -48,6 +49,7 @@ __all__ = [
     "Rule",
     "RuleOutcome",
     "Ruleset",
+    "ScoredRules",
     "annotate",
     "evaluate",
     "format_score",

@@ -48,11 +48,9 @@ class RuleOutcome:
     failing_rows: int | None  # None for rules without row-level outcomes
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    """Everything an evaluation produced: the annotated rows and one outcome per rule."""
+class ScoredRules:
+    """Glue's DQ score over ``self.rules``, for anything holding the outcomes of one evaluation."""
 
-    rows: pl.DataFrame
     rules: list[RuleOutcome]
 
     @property
@@ -61,7 +59,7 @@ class Evaluation:
 
     @property
     def evaluated(self) -> int:
-        """Rules that produced a verdict (Passed or Failed); rules in Error are not counted."""
+        """Rules that produced a verdict (Passed or Failed); rules in Error are not counted, as in Glue."""
         return sum(r.outcome in ("Passed", "Failed") for r in self.rules)
 
     @property
@@ -69,8 +67,18 @@ class Evaluation:
         """The DQ score: passed rules over evaluated rules (None when nothing was evaluated)."""
         return self.passed / self.evaluated if self.evaluated else None
 
-    def summary(self) -> str:
+    @property
+    def score_text(self) -> str:
+        """Glue's wording, e.g. ``41/43 rules passed (95%)``."""
         return format_score(self.passed, self.evaluated)
+
+
+@dataclass(frozen=True)
+class Evaluation(ScoredRules):
+    """Everything an evaluation produced: the annotated rows and one outcome per rule."""
+
+    rows: pl.DataFrame
+    rules: list[RuleOutcome]
 
 
 def format_score(passed: int, evaluated: int) -> str:

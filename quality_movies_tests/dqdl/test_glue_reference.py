@@ -97,7 +97,7 @@ def test_row_level_uniqueness_fails_duplicates_while_the_rule_passes(evaluation:
 
 
 def test_glue_job_scores_35_of_40(evaluation: dqdl.Evaluation) -> None:
-    assert evaluation.summary() == "35/40 rules passed (87%)"
+    assert evaluation.score_text == "35/40 rules passed (87%)"
 
 
 @pytest.mark.parametrize(

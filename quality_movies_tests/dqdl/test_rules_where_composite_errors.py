@@ -101,7 +101,7 @@ def test_errors_do_not_fail_rows_or_count_in_the_score() -> None:
     evaluation = dqdl.evaluate('Rules = [ IsComplete "id", IsComplete "rating", RowCount > 9 ]', FRAME, now=NOW)
     assert [r.outcome for r in evaluation.rules] == ["Passed", "Error", "Failed"]
     assert (evaluation.passed, evaluation.evaluated, evaluation.score) == (1, 2, 0.5)
-    assert evaluation.summary() == "1/2 rules passed (50%)"
+    assert evaluation.score_text == "1/2 rules passed (50%)"
     assert set(evaluation.rows[dqdl.RESULT_COLUMN]) == {"Passed"}
 
 

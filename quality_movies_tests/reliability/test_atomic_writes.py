@@ -48,7 +48,7 @@ def test_a_catalog_entry_being_rewritten_is_always_read_whole(tmp_path):
 def test_a_lake_object_being_rewritten_is_always_read_whole(tmp_path):
     lake = LocalLake(root=str(tmp_path))
     key = "rule_outcome/source_file=x/outcome.json"
-    payload = {"rules": ["IsComplete \"genre\""] * 2000}
+    payload = {"rules": ['IsComplete "genre"'] * 2000}
 
     failures = _read_while_rewritten(
         lambda version: lake.write_bytes(key, json.dumps(payload | {"version": version}).encode()),

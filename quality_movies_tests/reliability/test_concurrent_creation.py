@@ -34,8 +34,7 @@ def fresh_warehouses(home, warehouse):
     """Per round, two resources (two runs) on one new schema; the schemas are dropped afterwards."""
     names = [f"qm_race_{i}" for i in range(ROUNDS)]
     yield [
-        tuple(EmbeddedWarehouse(data_dir=str(home / "warehouse"), schema_name=name) for _ in range(2))
-        for name in names
+        tuple(EmbeddedWarehouse(data_dir=str(home / "warehouse"), schema_name=name) for _ in range(2)) for name in names
     ]
     with warehouse.connection() as conn:
         for name in names:
