@@ -1,4 +1,4 @@
-"""What a condition means: checked against a metric in Python, or compiled to a Polars expression per row.
+"""What a condition means, as one Polars expression: tested per row, or on a single metric value.
 
 DQDL comparison semantics (awslabs/dqdl ``NumberBasedCondition.evaluate``): ``between`` excludes both
 bounds, ``not between`` is its complement, ``=`` allows a difference of 1e-5.
@@ -49,24 +49,8 @@ def numbers(cond: Condition) -> list[float]:
 
 
 def satisfies(cond: Condition, value: float) -> bool:
-    """Whether a metric value meets a numeric condition."""
-    bounds = numbers(cond)
-    if cond.op == "between":
-        return bounds[0] < value < bounds[1]
-    if cond.op == "not between":
-        return value <= bounds[0] or value >= bounds[1]
-    if cond.op in ("in", "not in"):
-        found = any(abs(value - b) <= TOLERANCE for b in bounds)
-        return found if cond.op == "in" else not found
-    target = bounds[0]
-    return {
-        ">": value > target,
-        ">=": value >= target,
-        "<": value < target,
-        "<=": value <= target,
-        "=": abs(value - target) <= TOLERANCE,
-        "!=": abs(value - target) > TOLERANCE,
-    }[cond.op]
+    """Whether a metric value meets a numeric condition: the row test applied to one number."""
+    return bool(pl.select(number_test(cond, pl.lit(value, dtype=pl.Float64))).item())
 
 
 def number_test(cond: Condition, x: pl.Expr) -> pl.Expr:
