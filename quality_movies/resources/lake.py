@@ -8,8 +8,11 @@ so that Athena can read them as partitioned tables.
 """
 
 import io
+import shutil
 import uuid
 from abc import abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -27,15 +30,25 @@ NOTIFICATIONS = "notifications"
 OUTPUT_PREFIXES = (BAD_RECORDS, RULE_OUTCOME, PROCESSED, STAGING, NOTIFICATIONS)
 
 
-def write_whole(target: Path, data: bytes) -> None:
-    """Write `target` as an S3 put does: readers see the old file or all of the new one, never a part."""
+@contextmanager
+def replacing(target: Path) -> Iterator[Path]:
+    """A path to write `target`'s new content to, put in place whole once written, as an S3 put does.
+
+    Readers see the old file or all of the new one, never a part; a failed write leaves the old one.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")  # hidden: never listed
     try:
-        partial.write_bytes(data)
+        yield partial
         partial.replace(target)  # an atomic rename within one folder
     finally:
         partial.unlink(missing_ok=True)
+
+
+def write_whole(target: Path, data: bytes) -> None:
+    """Write `data` to `target` through `replacing`."""
+    with replacing(target) as partial:
+        partial.write_bytes(data)
 
 
 class UnsafeKeyError(ValueError):
@@ -156,7 +169,8 @@ class LocalLake(Lake):
         write_whole(self.path(key), data)
 
     def put_file(self, source: Path, key: str) -> None:
-        write_whole(self.path(key), Path(source).read_bytes())
+        with replacing(self.path(key)) as partial:
+            shutil.copyfile(source, partial)  # not through memory: landed files can be gigabytes
 
     def copy(self, source_key: str, target_key: str) -> None:
         self.put_file(self.path(source_key), target_key)
