@@ -37,8 +37,9 @@ INSERT_COLUMNS = len(DATA_COLUMNS) + len(LINEAGE_COLUMNS)
 ROWS_PER_INSERT = MAX_BIND_PARAMETERS // INSERT_COLUMNS
 # SQLSTATEs of a CREATE that lost a race with another run creating the same object: PostgreSQL's
 # IF NOT EXISTS checks before it inserts into its catalog, so the loser hits the catalog's unique
-# index (23505) or finds the object (42P06 schema, 42P07 relation).
-ALREADY_EXISTS = frozenset({"23505", "42P06", "42P07"})
+# index (23505) or finds the object (42P06 schema, 42P07 relation, 42710 the row type that a
+# table or materialized view brings with it).
+ALREADY_EXISTS = frozenset({"23505", "42P06", "42P07", "42710"})
 # pgserver guards its start-up against other processes (a file lock) but not against other
 # threads of this one: two threads would both run initdb on the same folder.
 _EMBEDDED_START = threading.Lock()

@@ -4,8 +4,9 @@ import threading
 from collections.abc import Callable
 
 import pytest
+import redshift_connector
 
-from quality_movies.resources.warehouse import EmbeddedWarehouse
+from quality_movies.resources.warehouse import EmbeddedWarehouse, created_concurrently
 
 ROUNDS = 8  # a race is not lost every time: several fresh schemas make losing it near certain
 
@@ -54,3 +55,25 @@ def test_two_runs_creating_the_view_at_once_both_succeed(fresh_warehouses):
 
         assert _together(one.refresh_view, other.refresh_view) == []
         assert one.query_one("view_summary") == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "message"),
+    [
+        ("23505", 'duplicate key value violates unique constraint "pg_namespace_nspname_index"'),
+        ("42P07", 'relation "year_aggregated_genre" already exists'),
+        # Seen in CI: the losing CREATE MATERIALIZED VIEW collided on the view's row type.
+        ("42710", 'type "year_aggregated_genre" already exists'),
+    ],
+)
+def test_every_way_postgresql_reports_a_lost_creation_race_is_recognised(sqlstate, message):
+    error = redshift_connector.ProgrammingError({"S": "ERROR", "C": sqlstate, "M": message})
+
+    assert created_concurrently(error)
+
+
+def test_other_errors_are_not_mistaken_for_a_lost_race():
+    denied = {"S": "ERROR", "C": "42501", "M": "permission denied for schema movies"}
+    error = redshift_connector.ProgrammingError(denied)
+
+    assert not created_concurrently(error)
