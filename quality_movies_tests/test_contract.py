@@ -21,14 +21,7 @@ from quality_movies.resources.warehouse import sql
 
 
 def _ddl_columns() -> list[tuple[str, str]]:
-    statement = "\n".join(line.split("--")[0] for line in sql("create_table").splitlines())
-    body = statement.split("(", 1)[1].rsplit(")", 1)[0]
-    found = []
-    for line in body.splitlines():
-        match = re.match(r"\s*(\w+)\s+([A-Z]+(?: PRECISION)?(?:\(\d+\))?)", line)
-        if match:
-            found.append((match.group(1), match.group(2)))
-    return found
+    return [(name, sql_type) for name, sql_type, _ in _ddl_columns_with_nullability()]
 
 
 def test_contract_and_table_ddl_agree_column_by_column():
