@@ -81,6 +81,14 @@ def run_output_key(prefix: str, partition_key: str, run_id: str, name: str) -> s
     return f"{file_output_prefix(prefix, partition_key)}/run_id={run_id}/{name}"
 
 
+def staged_good_rows_key(partition_key: str) -> str:
+    """Where the quality step leaves a file's good rows (Parquet, typed as the warehouse stores them) for the load.
+
+    Not per run: a re-execution of the load alone finds the rows the last quality step routed.
+    """
+    return f"{STAGING}/good_rows/{partition_key}.parquet"
+
+
 class Lake(dg.ConfigurableResource):
     """Object storage with the recipe's layout; subclasses say where the objects live."""
 
