@@ -8,12 +8,16 @@ Files are cached by row count and seed, so the benchmark generates each size onc
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 import polars as pl
 
-SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "imdb_movies_rating.csv"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' data files, run from anywhere
+
+from quality_movies_tests.data_files import IMDB_CSV  # noqa: E402
+
 CHUNK_ROWS = 250_000  # rows written per step: generating 5M rows never holds the whole file in memory
 
 
@@ -23,7 +27,7 @@ def data_dir() -> Path:
     return Path(os.environ.get("QUALITY_MOVIES_BENCH_DATA", default))
 
 
-def imdb_like_csv(rows: int, seed: int = 7, source: Path = SOURCE) -> Path:
+def imdb_like_csv(rows: int, seed: int = 7, source: Path = IMDB_CSV) -> Path:
     """The path of a CSV with `rows` rows resampled from `source`; generated on first use."""
     target = data_dir() / f"imdb_like_{rows}_seed{seed}.csv"
     if target.exists():

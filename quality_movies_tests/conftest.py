@@ -13,14 +13,11 @@ import pytest
 from quality_movies.definitions import build_definitions, resolved, resources_from_env
 from quality_movies.partitions import landed_files
 from quality_movies.resources.warehouse import EmbeddedWarehouse
+from quality_movies_tests.data_files import IMDB_CSV
 
 # Tests choose their environment themselves: a developer's AWS settings must not leak in.
 for _name in [name for name in os.environ if name.startswith("QUALITY_MOVIES_") or name == "AWS_ENDPOINT_URL"]:
     del os.environ[_name]
-
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-IMDB_CSV = SHARED_DATA / "imdb_movies_rating.csv"
-IMDB_LF_CSV = SHARED_DATA / "variants" / "imdb_movies_rating_lf.csv"
 
 
 def read_imdb(path: Path = IMDB_CSV) -> pl.DataFrame:

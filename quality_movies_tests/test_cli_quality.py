@@ -12,9 +12,9 @@ from quality_movies import dqdl
 from quality_movies.cli import main
 from quality_movies.contract import VIOLATIONS
 from quality_movies.ruleset_config import DEFAULT_RULESET, RULESET_VARIABLE
-from quality_movies_tests.conftest import IMDB_CSV, SHARED_DATA
+from quality_movies_tests.data_files import GLUE_REFERENCE, IMDB_CSV, VARIANTS
 
-GLUE_RULESET = SHARED_DATA / "glue-reference" / "ruleset.dqdl"
+GLUE_RULESET = GLUE_REFERENCE / "ruleset.dqdl"
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +59,7 @@ def test_validate_with_glues_own_ruleset_quarantines_the_315_rows_glue_failed(tm
     summary = _validate_json(capsys, str(IMDB_CSV), "--rules", str(GLUE_RULESET), "--out", str(tmp_path))
     assert (summary["rows_good"], summary["rows_bad"]) == (685, 315)
     assert summary["dq_result"] == "35/40 rules passed (87%)"
-    glue = pl.read_csv(SHARED_DATA / "glue-reference" / "bad_records.csv", infer_schema=False)
+    glue = pl.read_csv(GLUE_REFERENCE / "bad_records.csv", infer_schema=False)
     ours = pl.read_ndjson(tmp_path / "bad_records.jsonl")
     assert set(ours["poster_link"]) == set(glue["poster_link"])
 
@@ -87,7 +87,7 @@ def test_validate_exits_2_on_a_missing_file_or_a_broken_ruleset(tmp_path: Path, 
 
 
 def test_validate_of_a_file_for_another_table_needs_no_contract(tmp_path: Path, capsys) -> None:
-    other = SHARED_DATA / "variants" / "imdb_top_1000_renamed_columns_bom.csv"
+    other = VARIANTS / "imdb_top_1000_renamed_columns_bom.csv"
     assert main(["validate", str(other), "--out", str(tmp_path)]) == 1
     assert "the header lacks poster_link" in capsys.readouterr().err
     summary = _validate_json(capsys, str(other), "--no-contract", "--out", str(tmp_path))

@@ -9,7 +9,8 @@ import pytest
 from quality_movies import dqdl
 from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME
 from quality_movies.resources.warehouse import ROWS_PER_INSERT
-from quality_movies_tests.conftest import IMDB_CSV, IMDB_LF_CSV, expected_good, read_imdb
+from quality_movies_tests.conftest import expected_good, read_imdb
+from quality_movies_tests.data_files import IMDB_CSV, IMDB_LF_CSV
 
 SOURCE = "input_data/imdb_movies_rating.csv"
 EXPECTED_GOOD = expected_good()

@@ -14,9 +14,9 @@ from quality_movies.ruleset_config import (
     load_ruleset,
     ruleset_path,
 )
-from quality_movies_tests.conftest import SHARED_DATA
+from quality_movies_tests.data_files import GLUE_REFERENCE
 
-GLUE_RULESET = SHARED_DATA / "glue-reference" / "ruleset.dqdl"
+GLUE_RULESET = GLUE_REFERENCE / "ruleset.dqdl"
 RATING_FILTER = 'ColumnValues "imdb_rating" between 8.5 and 10.3'
 
 

@@ -24,7 +24,7 @@ from quality_movies.stage import (
     evaluate_rows,
     validate_file,
 )
-from quality_movies_tests.conftest import IMDB_CSV, IMDB_LF_CSV
+from quality_movies_tests.data_files import IMDB_CSV, IMDB_LF_CSV
 
 YEAR_RULE = 'ColumnValues "released_year" matches "[0-9]{4}"'
 

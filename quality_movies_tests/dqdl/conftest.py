@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 
-DATA = Path("/work/shared/data")
-GLUE = DATA / "glue-reference"
+from quality_movies_tests.data_files import GLUE_REFERENCE, IMDB_CSV
 
 
 def split_rule_list(text: str) -> list[str]:
@@ -37,12 +34,12 @@ def split_rule_list(text: str) -> list[str]:
 @pytest.fixture(scope="session")
 def movies() -> pl.DataFrame:
     """The 1,000-row input of the Glue job, every column read as text (empty fields become null)."""
-    return pl.read_csv(DATA / "imdb_movies_rating.csv", infer_schema=False)
+    return pl.read_csv(IMDB_CSV, infer_schema=False)
 
 
 @pytest.fixture(scope="session")
 def glue_ruleset_text() -> str:
-    return (GLUE / "ruleset.dqdl").read_text()
+    return (GLUE_REFERENCE / "ruleset.dqdl").read_text()
 
 
 @pytest.fixture(scope="session")
@@ -55,4 +52,4 @@ def glue_rule_lines(glue_ruleset_text: str) -> list[str]:
 @pytest.fixture(scope="session")
 def bad_records() -> pl.DataFrame:
     """The 315 rows Glue failed, with its outcome columns."""
-    return pl.read_csv(GLUE / "bad_records.csv", infer_schema=False)
+    return pl.read_csv(GLUE_REFERENCE / "bad_records.csv", infer_schema=False)

@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 
 from quality_movies import dqdl
-from quality_movies_tests.dqdl.conftest import DATA, GLUE, split_rule_list
+from quality_movies_tests.data_files import GLUE_REFERENCE, IMDB_CSV, IMDB_LF_CSV, VARIANTS
+from quality_movies_tests.dqdl.conftest import split_rule_list
 
 KEY = ("poster_link", "series_title")
 
@@ -57,14 +58,14 @@ def test_outcome_lists_follow_ruleset_order(evaluation: dqdl.Evaluation, glue_ru
 
 
 def test_failures_per_rule_match_glues_rule_fail_frequency(evaluation: dqdl.Evaluation) -> None:
-    glue = pl.read_csv(GLUE / "rule_fail_frequency.csv", infer_schema=False)
+    glue = pl.read_csv(GLUE_REFERENCE / "rule_fail_frequency.csv", infer_schema=False)
     expected = {row["data_qualityfail"]: int(row["_col1"]) for row in glue.iter_rows(named=True)}
     ours = Counter(rule for rules in evaluation.rows["DataQualityRulesFail"].to_list() for rule in rules)
     assert dict(ours) == expected
 
 
 def test_rules_failed_per_row_match_glue(evaluation: dqdl.Evaluation) -> None:
-    glue = pl.read_csv(GLUE / "rules_failed_per_row.csv", infer_schema=False)
+    glue = pl.read_csv(GLUE_REFERENCE / "rules_failed_per_row.csv", infer_schema=False)
     expected = {int(row["Rules_failed"]): int(row["no_of_entries"]) for row in glue.iter_rows(named=True)}
     failed = evaluation.rows["DataQualityRulesFail"].list.len().to_list()
     assert dict(Counter(n for n in failed if n)) == expected
@@ -103,9 +104,9 @@ def test_glue_job_scores_35_of_40(evaluation: dqdl.Evaluation) -> None:
 @pytest.mark.parametrize(
     "read",
     [
-        lambda: pl.read_csv(DATA / "variants" / "imdb_movies_rating_lf.csv", infer_schema=False),
-        lambda: pl.read_parquet(DATA / "variants" / "imdb_movies_rating.parquet"),
-        lambda: pl.scan_csv(DATA / "imdb_movies_rating.csv", infer_schema=False),
+        lambda: pl.read_csv(IMDB_LF_CSV, infer_schema=False),
+        lambda: pl.read_parquet(VARIANTS / "imdb_movies_rating.parquet"),
+        lambda: pl.scan_csv(IMDB_CSV, infer_schema=False),
     ],
     ids=["lf-line-ends", "typed-parquet", "lazy-scan"],
 )

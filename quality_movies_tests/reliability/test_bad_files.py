@@ -1,6 +1,6 @@
 """Bad landed files, read and routed as the quality step does: a specific error, or every row in its place.
 
-Each test writes the file byte for byte (or uses a real one from ../shared/data) and goes through
+Each test writes the file byte for byte (or uses a real one from quality_movies_tests/data) and goes through
 `landed_file.read_landed`, `stage.evaluate_rows` and the independent `count_landed_rows`; `route`
 asserts for every file that rows in = good + bad and that each bad row carries its reasons.
 """
@@ -21,7 +21,7 @@ from quality_movies.contract import MissingColumnsError
 from quality_movies.landed_file import UnreadableFileError, count_landed_rows, read_landed
 from quality_movies.ruleset_config import RulesetConfig
 from quality_movies.stage import SOURCE_ROW, evaluate_rows
-from quality_movies_tests.conftest import IMDB_CSV, IMDB_LF_CSV, SHARED_DATA
+from quality_movies_tests.data_files import IMDB_CSV, IMDB_LF_CSV, VARIANTS
 from quality_movies_tests.reliability.conftest import (
     HEADER,
     csv_bytes,
@@ -31,7 +31,6 @@ from quality_movies_tests.reliability.conftest import (
     route,
 )
 
-VARIANTS = SHARED_DATA / "variants"
 REAL = IMDB_CSV.read_bytes()
 
 
