@@ -4,11 +4,14 @@ import json
 
 import dagster as dg
 import polars as pl
+import pytest
 
 from quality_movies.definitions import build_definitions, resources_from_env
 from quality_movies.partitions import landed_files
 from quality_movies.sensors import landing_sensor
 from quality_movies_tests.conftest import IMDB_CSV, expected_good, read_imdb
+
+pytestmark = pytest.mark.aws
 
 EXPECTED_GOOD = expected_good()
 

@@ -35,6 +35,7 @@ def test_copy_statement_refuses_literals_that_could_change_the_statement(uri, ro
         REDSHIFT.copy_statement(uri, role)
 
 
+@pytest.mark.aws
 def test_staged_rows_carry_the_table_columns_in_table_order(aws):
     good = to_warehouse_types(read_imdb().filter(pl.col("imdb_rating").cast(pl.Float64) > 8.5))
     stage = S3Lake(bucket=aws.bucket, region="us-east-1", endpoint_url=aws.endpoint)

@@ -1,9 +1,12 @@
 """The landing sensor on a real S3 endpoint: listing past one page of 1,000 keys, ETag re-uploads."""
 
 import dagster as dg
+import pytest
 
 from quality_movies.resources.s3_lake import S3Lake
 from quality_movies.sensors import landing_sensor
+
+pytestmark = pytest.mark.aws
 
 
 def _tick(lake: S3Lake, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:

@@ -25,6 +25,8 @@ from quality_movies_tests.reliability.burst_harness import (
     run_burst,
 )
 
+pytestmark = pytest.mark.slow  # 200 files through the daemon: 10-15 min on 2 shared cores
+
 
 @pytest.fixture(scope="module")
 def burst(request: pytest.FixtureRequest) -> Iterator[BurstOutcome]:

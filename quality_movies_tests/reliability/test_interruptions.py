@@ -49,6 +49,7 @@ def s3_endpoint(monkeypatch):
     state["server"].stop()
 
 
+@pytest.mark.aws
 def test_an_object_store_that_fails_mid_run_leaves_the_warehouse_unchanged_and_a_rerun_completes(
     s3_endpoint, clean_home, empty_warehouse
 ):

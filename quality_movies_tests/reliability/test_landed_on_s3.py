@@ -13,6 +13,8 @@ from moto.server import ThreadedMotoServer
 from quality_movies.landed_file import UnreadableFileError, count_landed_rows, read_landed
 from quality_movies_tests.conftest import IMDB_CSV
 
+pytestmark = pytest.mark.aws
+
 REGION = "us-east-1"
 BUCKET = "landing"
 

@@ -3,10 +3,13 @@
 import contextlib
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from quality_movies_tests.ui.conftest import screenshot
+
+pytestmark = pytest.mark.browser
 
 ASSETS = (
     "landed_file",
