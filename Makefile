@@ -6,13 +6,17 @@ BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 export DAGSTER_HOME ?= $(CURDIR)/.quality_movies/dagster_home
 
-.PHONY: demo test dev bench bench-burst lint clean
+.PHONY: demo test test-quick dev bench bench-burst lint clean
 
 demo: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml  ## land the bundled IMDb sample and run the whole graph locally
 	$(BIN)/quality-movies demo
 
 test: $(VENV)/.installed $(CHROMIUM)  ## run the test suite against real components (PostgreSQL, S3/SNS/Glue, Chromium)
 	$(BIN)/python -m pytest
+
+# No Chromium and no apt-get: the inner loop runs as any user.
+test-quick: $(VENV)/.installed  ## the inner loop: every test except the slow and browser tiers (see pyproject.toml markers)
+	$(BIN)/python -m pytest -m "not slow and not browser"
 
 dev: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1
