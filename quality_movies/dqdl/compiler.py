@@ -34,6 +34,7 @@ from quality_movies.dqdl.plan import (
 from quality_movies.dqdl.sql import SqlError, predicate
 
 Builder = Callable[[Rule, Scope], LeafPlan]
+_COUNT = "__dq_count"  # the count field of value_counts, named apart from any data column
 
 
 def compile_rule(rule: Rule, frame: pl.LazyFrame, now: datetime, tag: str) -> LeafPlan:
@@ -49,16 +50,17 @@ def compile_rule(rule: Rule, frame: pl.LazyFrame, now: datetime, tag: str) -> Le
             raise Unevaluable("Where clause is not supported for rule type: CustomSql")
         mask = predicate(unescape(rule.where), schema.names()) if rule.where is not None else None
         plan = BUILDERS[rule.rule_type](rule, Scope(frame, schema, mask, now, tag))
-        _probe(plan, frame)
+        _probe(plan, frame, mask)
     except (MissingColumn, Unevaluable, SqlError) as error:
         return LeafPlan(rule, error=str(error))
     return plan
 
 
-def _probe(plan: LeafPlan, frame: pl.LazyFrame) -> None:
-    """Run the plan on zero rows so that type and regex errors stay with their rule."""
+def _probe(plan: LeafPlan, frame: pl.LazyFrame, mask: pl.Expr | None) -> None:
+    """Run the plan on zero rows of the frame the rules see, so that type and regex errors, and names of
+    columns the rules may not see, stay with their rule (a where clause too, even if the rule ignores it)."""
     empty = frame.clear()
-    exprs = [*plan.metrics.values(), *plan.extra.values()]
+    exprs = [*plan.metrics.values(), *plan.extra.values(), *([] if mask is None else [mask])]
     if plan.row is not None and plan.join is None:  # a joined marker column only exists after the join
         exprs.append(plan.row.alias("__dq_probe_row"))
     try:
@@ -198,8 +200,11 @@ def _distinct_values_count(rule: Rule, scope: Scope) -> LeafPlan:
 def _entropy_rule(rule: Rule, scope: Scope) -> LeafPlan:
     column = scope.column(rule.columns[0])
     name = f"Column.{rule.columns[0]}.Entropy"
-    entropy = scope.kept(pl.col(column)).drop_nulls().unique_counts().entropy(base=math.e)
-    return LeafPlan(rule, metrics={name: entropy}, judge=metric_judge(name, rule.condition))
+    # value_counts, not unique_counts: Polars' streaming engine lowers unique_counts by zipping the
+    # values with a row index of the whole frame, which fails ("zip node received non-equal length
+    # inputs") once nulls or a where clause have removed rows. Entropy does not need first-seen order.
+    counts = scope.kept(pl.col(column)).drop_nulls().value_counts(name=_COUNT).struct.field(_COUNT)
+    return LeafPlan(rule, metrics={name: counts.entropy(base=math.e)}, judge=metric_judge(name, rule.condition))
 
 
 BUILDERS: dict[str, Builder] = {
