@@ -106,6 +106,7 @@ def column_length(rule: Rule, scope: Scope) -> LeafPlan:
     )
 
 
+_LAYOUTS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
 _TYPE_NAMES = {"BOOLEAN", "DATE", "TIMESTAMP", "INTEGER", "DOUBLE", "FLOAT", "LONG"}
 
 
@@ -131,29 +132,42 @@ def column_data_type(rule: Rule, scope: Scope) -> LeafPlan:
 
 
 def _reads_as(type_name: str, column: str, dtype: pl.DataType) -> pl.Expr:
-    """Whether each value is of, or as text can be read as, a DQDL data type."""
-    if dtype != pl.String:
-        matching = {
-            "BOOLEAN": dtype == pl.Boolean,
-            "DATE": dtype == pl.Date,
-            "TIMESTAMP": isinstance(dtype, pl.Datetime),
-            "INTEGER": dtype in (pl.Int8, pl.Int16, pl.Int32, pl.UInt8, pl.UInt16),
-            "LONG": dtype in (pl.Int64, pl.UInt32),
-            "DOUBLE": dtype == pl.Float64,
-            "FLOAT": dtype == pl.Float32,
-        }[type_name]
-        return pl.lit(matching)
-    text = pl.col(column).str.strip_chars()
+    """Whether each value can be cast to a DQDL data type without losing anything (Glue: "can be cast in
+    Spark to the provided type"): text by parsing it, numbers by their value, booleans and dates by type."""
+    if dtype == pl.String:
+        return _text_reads_as(type_name, pl.col(column).str.strip_chars())
+    if dtype.is_numeric():
+        return _number_reads_as(type_name, pl.col(column))
+    matching = {
+        "BOOLEAN": dtype == pl.Boolean,
+        "DATE": dtype == pl.Date,
+        "TIMESTAMP": dtype == pl.Date or isinstance(dtype, pl.Datetime),
+    }
+    return pl.lit(matching.get(type_name, False))
+
+
+def _text_reads_as(type_name: str, text: pl.Expr) -> pl.Expr:
     readers = {
         "BOOLEAN": lambda: text.str.to_lowercase().is_in(["true", "false"]),
         "DATE": lambda: text.str.to_date("%Y-%m-%d", strict=False).is_not_null(),
-        "TIMESTAMP": lambda: text.str.to_datetime(strict=False).is_not_null(),
+        "TIMESTAMP": lambda: _timestamp(text).is_not_null(),
         "INTEGER": lambda: text.cast(pl.Int32, strict=False).is_not_null(),
         "LONG": lambda: text.cast(pl.Int64, strict=False).is_not_null(),
         "DOUBLE": lambda: text.cast(pl.Float64, strict=False).is_not_null(),
         "FLOAT": lambda: text.cast(pl.Float32, strict=False).is_not_null(),
     }
     return readers[type_name]()
+
+
+def _number_reads_as(type_name: str, x: pl.Expr) -> pl.Expr:
+    """A number is a DOUBLE and a FLOAT; an INTEGER (LONG) when it is whole and fits in 32 (64) bits,
+    so that a column crawled as bigint is integral, as the same digits crawled as text would be."""
+    if type_name in ("DOUBLE", "FLOAT"):
+        return pl.lit(True)
+    if type_name in ("INTEGER", "LONG"):
+        whole = x.cast(pl.Int32 if type_name == "INTEGER" else pl.Int64, strict=False)
+        return (whole == x).fill_null(False)
+    return pl.lit(False)
 
 
 def _as_datetime(column: str, dtype: pl.DataType) -> pl.Expr:
@@ -163,8 +177,16 @@ def _as_datetime(column: str, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.Date:
         return x.cast(pl.Datetime)
     if dtype == pl.String:
-        return x.str.strip_chars().str.to_datetime(strict=False, time_unit="us")
+        return _timestamp(x.str.strip_chars())
     raise Unevaluable(f'Column "{column}" holds {dtype}, not dates')
+
+
+def _timestamp(text: pl.Expr) -> pl.Expr:
+    """Text read as a timestamp in the layouts Spark casts (date, date and time, ``T`` or space between).
+
+    Explicit formats, not Polars' inference: inference guesses one layout from the first value it sees,
+    so a first value it cannot place raises, and the streaming engine guesses anew for each batch."""
+    return pl.coalesce([text.str.to_datetime(layout, strict=False, time_unit="us") for layout in _LAYOUTS])
 
 
 def data_freshness(rule: Rule, scope: Scope) -> LeafPlan:
