@@ -23,17 +23,15 @@ from quality_movies.dqdl.evaluate import (
     SKIP_COLUMN,
     Evaluation,
     Prepared,
-    RuleOutcome,
-    ScoredRules,
     annotate,
     evaluate,
-    format_score,
     prepare,
 )
 from quality_movies.dqdl.grammar import DqdlSyntaxError
 from quality_movies.dqdl.model import Composite, Condition, Rule, Ruleset, render
 from quality_movies.dqdl.parser import parse, parse_rule
 from quality_movies.dqdl.recommend import recommend
+from quality_movies.dqdl.scores import RuleOutcome, ScoredRules, format_score
 
 __all__ = [
     "FAIL_COLUMN",

@@ -11,11 +11,10 @@ aggregates, collected together; only CustomSql statements run as queries of thei
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import reduce
-from typing import Literal
 
 import polars as pl
 
@@ -26,6 +25,7 @@ from quality_movies.dqdl.model import AnyRule, Composite, Ruleset
 from quality_movies.dqdl.outcome_lists import with_outcome_columns
 from quality_movies.dqdl.parser import parse
 from quality_movies.dqdl.plan import FAILED_ROWS, PASSED_ROWS, LeafPlan
+from quality_movies.dqdl.scores import Outcome, RuleOutcome, ScoredRules
 
 PASS_COLUMN = "DataQualityRulesPass"
 FAIL_COLUMN = "DataQualityRulesFail"
@@ -34,44 +34,6 @@ RESULT_COLUMN = "DataQualityEvaluationResult"
 OUTCOME_COLUMNS = (PASS_COLUMN, FAIL_COLUMN, SKIP_COLUMN, RESULT_COLUMN)
 _HELPER = "__dq_"
 
-Outcome = Literal["Passed", "Failed", "Error"]
-
-
-@dataclass(frozen=True)
-class RuleOutcome:
-    """The verdict on one rule, as Glue reports it in its rule outcomes."""
-
-    rule: str
-    outcome: Outcome
-    failure_reason: str | None
-    evaluated_metrics: dict[str, float]
-    failing_rows: int | None  # None for rules without row-level outcomes
-
-
-class ScoredRules:
-    """Glue's DQ score over ``self.rules``, for anything holding the outcomes of one evaluation."""
-
-    rules: list[RuleOutcome]
-
-    @property
-    def passed(self) -> int:
-        return sum(r.outcome == "Passed" for r in self.rules)
-
-    @property
-    def evaluated(self) -> int:
-        """Rules that produced a verdict (Passed or Failed); rules in Error are not counted, as in Glue."""
-        return sum(r.outcome in ("Passed", "Failed") for r in self.rules)
-
-    @property
-    def score(self) -> float | None:
-        """The DQ score: passed rules over evaluated rules (None when nothing was evaluated)."""
-        return self.passed / self.evaluated if self.evaluated else None
-
-    @property
-    def score_text(self) -> str:
-        """Glue's wording, e.g. ``41/43 rules passed (95%)``."""
-        return format_score(self.passed, self.evaluated)
-
 
 @dataclass(frozen=True)
 class Evaluation(ScoredRules):
@@ -79,13 +41,6 @@ class Evaluation(ScoredRules):
 
     rows: pl.DataFrame
     rules: list[RuleOutcome]
-
-
-def format_score(passed: int, evaluated: int) -> str:
-    """Glue's console wording, e.g. ``41/43 rules passed (95%)``; the percentage is rounded down."""
-    if evaluated == 0:
-        return "0/0 rules passed (no rule evaluated)"
-    return f"{passed}/{evaluated} rules passed ({math.floor(100 * passed / evaluated)}%)"
 
 
 @dataclass
@@ -105,8 +60,9 @@ class _Node:
 class _Compiled:
     """A ruleset compiled against one frame: lazy row outcomes and lazy metric aggregates."""
 
-    def __init__(self, ruleset: Ruleset, frame: pl.LazyFrame, now: datetime) -> None:
+    def __init__(self, ruleset: Ruleset, frame: pl.LazyFrame, now: datetime, carry: Sequence[str]) -> None:
         self.frame = frame
+        self.visible = _without_carried(frame, carry)  # what every rule sees, CustomSql's primary included
         self.now = now
         self._count = 0
         self.top = [self._node(rule) for rule in ruleset.rules]
@@ -116,7 +72,7 @@ class _Compiled:
         self._count += 1
         tag = f"{self._count}"
         if not isinstance(rule, Composite):
-            plan = compile_rule(rule, self.frame, self.now, tag)
+            plan = compile_rule(rule, self.visible, self.now, tag)
             node = _Node(rule, leaf=plan)
             if plan.row is not None and plan.error is None:
                 node.flag = f"{_HELPER}leaf_{tag}"
@@ -165,9 +121,15 @@ class _Compiled:
         return flagged.select(exprs)
 
 
-def annotate(ruleset: Ruleset | str, frame: pl.DataFrame | pl.LazyFrame, now: datetime | None = None) -> pl.LazyFrame:
+def annotate(
+    ruleset: Ruleset | str,
+    frame: pl.DataFrame | pl.LazyFrame,
+    now: datetime | None = None,
+    *,
+    carry: Sequence[str] = (),
+) -> pl.LazyFrame:
     """The frame with Glue's row-level outcome columns appended, lazily (nothing is read yet)."""
-    return prepare(ruleset, frame, now).rows
+    return prepare(ruleset, frame, now, carry=carry).rows
 
 
 @dataclass(frozen=True)
@@ -198,9 +160,20 @@ class Prepared:
         return [verdicts.outcome(node) for node in self._compiled.top]
 
 
-def prepare(ruleset: Ruleset | str, frame: pl.DataFrame | pl.LazyFrame, now: datetime | None = None) -> Prepared:
-    """Compile the ruleset against the frame without reading it: see ``Prepared``."""
-    compiled = _Compiled(_ruleset(ruleset), frame.lazy(), now or datetime.now())
+def prepare(
+    ruleset: Ruleset | str,
+    frame: pl.DataFrame | pl.LazyFrame,
+    now: datetime | None = None,
+    *,
+    carry: Sequence[str] = (),
+) -> Prepared:
+    """Compile the ruleset against the frame without reading it: see ``Prepared``.
+
+    ``carry`` names columns that travel with the rows, unchanged and in place, but that no rule sees:
+    no rule resolves them by name, counts them, matches them against a pattern, filters on them in a
+    ``where`` clause or finds them in CustomSql's ``primary`` table.
+    """
+    compiled = _Compiled(_ruleset(ruleset), frame.lazy(), now or datetime.now(), carry)
     flagged = compiled.flagged()
     queries = [
         (i, name, q)
@@ -212,11 +185,29 @@ def prepare(ruleset: Ruleset | str, frame: pl.DataFrame | pl.LazyFrame, now: dat
     return Prepared(compiled.rows(flagged), measures, compiled, [(i, name) for i, name, _ in queries])
 
 
-def evaluate(ruleset: Ruleset | str, frame: pl.DataFrame | pl.LazyFrame, now: datetime | None = None) -> Evaluation:
-    """Evaluate every rule on the frame: the annotated rows and one RuleOutcome per rule."""
-    prepared = prepare(ruleset, frame, now)
+def evaluate(
+    ruleset: Ruleset | str,
+    frame: pl.DataFrame | pl.LazyFrame,
+    now: datetime | None = None,
+    *,
+    carry: Sequence[str] = (),
+) -> Evaluation:
+    """Evaluate every rule on the frame: the annotated rows and one RuleOutcome per rule (``carry``: see
+    ``prepare``)."""
+    prepared = prepare(ruleset, frame, now, carry=carry)
     rows, *measured = pl.collect_all([prepared.rows, *prepared.measures])
     return Evaluation(rows=rows, rules=prepared.outcomes(measured))
+
+
+def _without_carried(frame: pl.LazyFrame, carry: Sequence[str]) -> pl.LazyFrame:
+    """The frame as the rules see it: without the carried columns, which must be columns of the frame."""
+    if not carry:
+        return frame
+    names = frame.collect_schema().names()
+    unknown = [name for name in carry if name not in names]
+    if unknown:
+        raise ValueError(f"carry names columns the frame does not have: {unknown}; its columns are {names}")
+    return frame.drop(carry)
 
 
 def _single_value(answer: pl.DataFrame) -> object:
