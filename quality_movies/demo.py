@@ -1,0 +1,98 @@
+"""`quality-movies demo`: land a file locally, run the whole graph for it and summarise the run.
+
+The only command that needs Dagster, so `cli.py` imports this module only when it runs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from quality_movies.definitions import build_definitions, resolved, resources_from_env
+from quality_movies.partitions import landed_files
+from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME
+from quality_movies.run_summary import file_and_reason, summarize_run
+
+
+def run_config(verbose: bool) -> dict[str, Any]:
+    """Dagster's console log: silent by default, since the summary reports the run and why it failed.
+
+    A failed step otherwise prints two stack traces before the summary. `verbose` brings the
+    whole log back (INFO and up, with stack traces) for debugging the pipeline itself.
+    """
+    return {"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}}
+
+
+def _instance() -> dg.DagsterInstance:
+    """The instance `dagster dev` uses when DAGSTER_HOME is set (runs then show in the UI)."""
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def run_demo(file: Path, home: Path, verbose: bool = False) -> dict[str, Any]:
+    """Land `file`, materialize the whole graph for it with every check, and summarise."""
+    lake = resolved(resources_from_env(home)["lake"])
+    key = f"{lake.landing_prefix}/{file.name}"
+    lake.put_file(file, key)
+    partition_key = lake.partition_key(key)
+    instance = _instance()
+    instance.add_dynamic_partitions(landed_files.name, [partition_key])
+    job = build_definitions(home).resolve_job_def("ingest_landed_file")
+    result = job.execute_in_process(
+        partition_key=partition_key, instance=instance, raise_on_error=False, run_config=run_config(verbose)
+    )
+    summary = summarize_run(instance, result.run_id)
+    summary["success"] = result.success
+    summary["source_file"] = summary["source_file"] or key  # a run that failed before landing_file measured it
+    summary["lake"] = {
+        "input": lake.uri(key),
+        "bad_records": summary.pop("bad_records"),
+        "rule_outcome": summary.pop("rule_outcome"),
+        "processed": lake.uri(PROCESSED),
+        "bad_records_prefix": lake.uri(BAD_RECORDS),
+        "rule_outcome_prefix": lake.uri(RULE_OUTCOME),
+    }
+    return summary
+
+
+def headline(summary: dict[str, Any]) -> str:
+    """`Run <id> succeeded for <file>`, or `Run <id> FAILED for <file>: <reason>`."""
+    if summary["success"]:
+        return f"Run {summary['run_id']} succeeded for {summary['source_file']}"
+    reason = summary.get("error") or "no step reported an error"
+    return f"Run {summary['run_id']} FAILED for {file_and_reason(summary['source_file'], reason)}"
+
+
+def _rows_line(summary: dict[str, Any]) -> str | None:
+    rows_in, good, bad = summary.get("rows_in"), summary.get("rows_good"), summary.get("rows_bad")
+    if rows_in is None:
+        return None
+    return f"rows in {rows_in}" + (f": {good} good, {bad} bad" if good is not None and bad is not None else "")
+
+
+def _line(template: str, value: Any) -> str | None:
+    return None if value is None else template.format(value)
+
+
+def detail_lines(summary: dict[str, Any]) -> list[str]:
+    """What the run measured, one line each; what it never reached is left out, not shown as None."""
+    lines = [
+        _line("failed step: {}", summary.get("failed_step")),
+        _rows_line(summary),
+        _line("data quality: {}", summary.get("dq_result")),
+        _line("warehouse: {} rows of this file in movies.imdb_movies_rating", summary.get("warehouse_rows")),
+        _line("view: movies.year_aggregated_genre counts {} movies", summary.get("mv_movie_count_total")),
+        *(f"check {name}: {'passed' if passed else 'FAILED'}" for name, passed in summary["checks"].items()),
+        _line("bad records: {}", summary["lake"]["bad_records"]),
+        _line("rule outcomes: {}", summary["lake"]["rule_outcome"]),
+    ]
+    return [line for line in lines if line is not None]
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    """The headline, then what the run measured, indented."""
+    print(headline(summary))
+    for line in detail_lines(summary):
+        print(f"  {line}")
