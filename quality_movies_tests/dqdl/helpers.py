@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 
 from quality_movies import dqdl
 
 NOW = datetime(2024, 3, 10, 12, 0, 0)
+# The types Glue's crawler gives CSV columns that the engine receives typed; every other column stays text.
+CRAWLED_TYPES = (pl.Int64, pl.Float64, pl.Boolean)
 
 
-def judge(rule: str, frame: pl.DataFrame) -> tuple[dqdl.RuleOutcome, list[str]]:
+def judge(rule: str, frame: pl.DataFrame, *, carry: Sequence[str] = ()) -> tuple[dqdl.RuleOutcome, list[str]]:
     """Evaluate a one-rule ruleset: the rule's outcome and, per row, P (passed), F (failed) or S (skipped)."""
-    evaluation = dqdl.evaluate(f"Rules = [ {rule} ]", frame, now=NOW)
+    evaluation = dqdl.evaluate(f"Rules = [ {rule} ]", frame, now=NOW, carry=carry)
     (outcome,) = evaluation.rules
     letters = []
     for row in evaluation.rows.iter_rows(named=True):
@@ -27,11 +31,20 @@ def judge(rule: str, frame: pl.DataFrame) -> tuple[dqdl.RuleOutcome, list[str]]:
     return outcome, letters
 
 
-def rows(rule: str, frame: pl.DataFrame) -> str:
+def rows(rule: str, frame: pl.DataFrame, *, carry: Sequence[str] = ()) -> str:
     """Per-row outcome letters as one string, e.g. ``"PPFSP"``."""
-    return "".join(judge(rule, frame)[1])
+    return "".join(judge(rule, frame, carry=carry)[1])
 
 
-def outcome(rule: str, frame: pl.DataFrame) -> str:
+def outcome(rule: str, frame: pl.DataFrame, *, carry: Sequence[str] = ()) -> str:
     """The rule's outcome: Passed, Failed or Error."""
-    return judge(rule, frame)[0].outcome
+    return judge(rule, frame, carry=carry)[0].outcome
+
+
+def crawled(path: Path) -> pl.DataFrame:
+    """A CSV typed as Glue's crawler types it: types inferred from the first 10,000 rows, lower-case names;
+    bigint, double and boolean columns typed, every other column its raw text."""
+    inferred = pl.read_csv(path, infer_schema_length=10_000)
+    text = pl.read_csv(path, infer_schema=False)
+    columns = [inferred[name] if inferred[name].dtype in CRAWLED_TYPES else text[name] for name in text.columns]
+    return pl.DataFrame(columns).rename(str.lower)

@@ -1,4 +1,8 @@
-"""The real Glue job, reproduced: same ruleset, same file, same verdict on every row."""
+"""The real Glue job, reproduced: same ruleset, same file, same verdict on every row.
+
+Every test runs twice: on the file read as text, and on the file typed as Glue's crawler typed it
+(``imdb_rating`` double, ``meta_score`` and ``no_of_votes`` bigint, lower-case names), which is what Glue
+evaluated the rules on."""
 
 from __future__ import annotations
 
@@ -10,16 +14,25 @@ import pytest
 from quality_movies import dqdl
 from quality_movies_tests.data_files import GLUE_REFERENCE, IMDB_CSV, IMDB_LF_CSV, VARIANTS
 from quality_movies_tests.dqdl.conftest import split_rule_list
+from quality_movies_tests.dqdl.helpers import crawled
 
 KEY = ("poster_link", "series_title")
 
 
-@pytest.fixture(scope="module")
-def evaluation(glue_ruleset_text: str, movies: pl.DataFrame) -> dqdl.Evaluation:
-    return dqdl.evaluate(glue_ruleset_text, movies)
+@pytest.fixture(scope="module", params=["text", "crawled-types"])
+def evaluation(request: pytest.FixtureRequest, glue_ruleset_text: str, movies: pl.DataFrame) -> dqdl.Evaluation:
+    return dqdl.evaluate(glue_ruleset_text, movies if request.param == "text" else crawled(IMDB_CSV))
+
+
+def test_crawled_frame_types_the_numeric_columns() -> None:
+    schema = crawled(IMDB_CSV).schema
+    assert (schema["imdb_rating"], schema["meta_score"], schema["no_of_votes"]) == (pl.Float64, pl.Int64, pl.Int64)
+    assert {schema[name] for name in ("released_year", "gross", "runtime")} == {pl.String}
 
 
 def _by_key(frame: pl.DataFrame, link: str, title: str) -> dict[tuple[str, str], dict]:
+    """Rows by their (link, title), the names matched case-insensitively (the crawled frame is lower-case)."""
+    link, title = (next(c for c in frame.columns if c.lower() == name.lower()) for name in (link, title))
     return {(row[link], row[title]): row for row in frame.iter_rows(named=True)}
 
 
