@@ -14,6 +14,26 @@ NOW = datetime(2024, 3, 10, 12, 0, 0)
 # The types Glue's crawler gives CSV columns that the engine receives typed; every other column stays text.
 CRAWLED_TYPES = (pl.Int64, pl.Float64, pl.Boolean)
 
+# age (bigint): 30, 15, null, 15, 12; rating (double): 8.5, 9.0, 7.25, null, 10.0; ok (boolean): T, F, null, T, T
+TYPED = pl.DataFrame(
+    {
+        "id": [1, 2, 3, 4, 5],
+        "age": [30, 15, None, 15, 12],
+        "rating": [8.5, 9.0, 7.25, None, 10.0],
+        "ok": [True, False, None, True, True],
+        "name": ["Ann", "Bob", None, "Bob", "Eve"],
+        "seen": ["2024-03-09", "2024-01-01", None, "2024-03-01 08:30:00", "soon"],
+    },
+    schema={
+        "id": pl.Int64,
+        "age": pl.Int64,
+        "rating": pl.Float64,
+        "ok": pl.Boolean,
+        "name": pl.String,
+        "seen": pl.String,
+    },
+)
+
 
 def judge(rule: str, frame: pl.DataFrame, *, carry: Sequence[str] = ()) -> tuple[dqdl.RuleOutcome, list[str]]:
     """Evaluate a one-rule ruleset: the rule's outcome and, per row, P (passed), F (failed) or S (skipped)."""

@@ -13,27 +13,7 @@ import pytest
 
 from quality_movies import dqdl
 from quality_movies_tests.data_files import IMDB_CSV
-from quality_movies_tests.dqdl.helpers import crawled, judge, outcome, rows
-
-# age (bigint): 30, 15, null, 15, 12; rating (double): 8.5, 9.0, 7.25, null, 10.0; ok (boolean): T, F, null, T, T
-TYPED = pl.DataFrame(
-    {
-        "id": [1, 2, 3, 4, 5],
-        "age": [30, 15, None, 15, 12],
-        "rating": [8.5, 9.0, 7.25, None, 10.0],
-        "ok": [True, False, None, True, True],
-        "name": ["Ann", "Bob", None, "Bob", "Eve"],
-        "seen": ["2024-03-09", "2024-01-01", None, "2024-03-01 08:30:00", "soon"],
-    },
-    schema={
-        "id": pl.Int64,
-        "age": pl.Int64,
-        "rating": pl.Float64,
-        "ok": pl.Boolean,
-        "name": pl.String,
-        "seen": pl.String,
-    },
-)
+from quality_movies_tests.dqdl.helpers import TYPED, crawled, judge, outcome, rows
 
 # ------------------------------------------------------------------------------------ reported cases
 
