@@ -14,7 +14,7 @@ import dagster as dg
 from quality_movies.assets.quality import QUALITY_STAGE
 from quality_movies.assets.warehouse import year_aggregated_genre
 from quality_movies.resources.notifier import Message, Notifier
-from quality_movies.run_summary import summarize_run
+from quality_movies.run_summary import file_and_reason, summarize_run
 
 PIPELINE_STATUS, DATA_QUALITY = "pipeline_status", "data_quality"
 
@@ -27,26 +27,40 @@ def _file_name(summary: dict[str, Any]) -> str:
     return summary.get("source_file") or summary.get("partition") or "unknown file"
 
 
-def status_message(summary: dict[str, Any], succeeded: bool, error: str | None = None) -> Message:
-    """Pipeline status: what ran, for which file, with which counts, and the run id to look it up."""
+def _known(template: str, *values: Any) -> list[str]:
+    """The line filled in, or no line at all when a value is unknown (the run never measured it)."""
+    return [] if any(value is None for value in values) else [template.format(*values)]
+
+
+def _rows(summary: dict[str, Any]) -> list[str]:
+    """Rows in, good and bad, as far as the run counted them (a stopped run routes nothing)."""
+    counts = (summary.get("rows_in"), summary.get("rows_good"), summary.get("rows_bad"))
+    return _known("Rows in: {}, good: {}, bad: {}", *counts) or _known("Rows in: {}", counts[0])
+
+
+def status_message(summary: dict[str, Any], succeeded: bool) -> Message:
+    """Pipeline status: for which file, why it failed, what ran and the run id to look it up.
+
+    A failure leads with the reason, in the subject and in the first line of the body, from the
+    summary's `error` (the first failed step's, read from the event log).
+    """
     status = "SUCCEEDED" if succeeded else "FAILED"
+    about = _file_name(summary)
+    if not succeeded:
+        about = file_and_reason(about, summary.get("error") or "no step reported an error")
+    failed_checks = [name for name, passed in summary.get("checks", {}).items() if not passed]
     lines = [
-        f"The quality_movies pipeline {status.lower()} for {_file_name(summary)}.",
+        f"The quality_movies pipeline {status.lower()} for {about}" + ("" if about.endswith(".") else "."),
         "",
         f"Run id: {summary['run_id']}",
-        f"Partition: {summary.get('partition')}",
-        f"Rows in: {summary.get('rows_in')}, good: {summary.get('rows_good')}, bad: {summary.get('rows_bad')}",
-        f"Rows of this file in the warehouse: {summary.get('warehouse_rows')}",
+        *_known("Failed step: {}", summary.get("failed_step")),
+        *_known("Partition: {}", summary.get("partition")),
+        *_rows(summary),
+        *_known("Rows of this file in the warehouse: {}", summary.get("warehouse_rows")),
+        *([f"Failed checks: {', '.join(failed_checks)}"] if failed_checks else []),
     ]
-    if error:
-        lines += ["", f"Error: {error}"]
-    failed_checks = [name for name, passed in summary.get("checks", {}).items() if not passed]
-    if failed_checks:
-        lines.append(f"Failed checks: {', '.join(failed_checks)}")
-    summary = {**summary, "status": status, "error": error}
-    return Message(
-        f"quality_movies {status}: {_file_name(summary)}", "\n".join(lines), _attributes(PIPELINE_STATUS, summary)
-    )
+    summary = {**summary, "status": status}
+    return Message(f"quality_movies {status}: {about}", "\n".join(lines), _attributes(PIPELINE_STATUS, summary))
 
 
 def quality_message(summary: dict[str, Any]) -> Message:
@@ -78,7 +92,6 @@ def notify_on_success(context: dg.HookContext) -> None:
 
 @dg.failure_hook(required_resource_keys={"notifier"})
 def notify_on_failure(context: dg.HookContext) -> None:
-    """Send the failure status, naming the step and the error."""
-    error = f"step {context.step_key}: {context.op_exception}"
-    summary = summarize_run(context.instance, context.run_id)
-    context.resources.notifier.publish(status_message(summary, succeeded=False, error=error))
+    """Send the failure status, leading with why this step failed."""
+    summary = summarize_run(context.instance, context.run_id, failed_step=context.step_key)
+    context.resources.notifier.publish(status_message(summary, succeeded=False))

@@ -101,5 +101,6 @@ def notify_run_failure(context: dg.RunFailureSensorContext, notifier: Notifier) 
     step_failed = context.instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
     if step_failed:
         return
-    error = context.failure_event.message or "the run failed before or between steps"
-    notifier.publish(status_message(summarize_run(context.instance, run_id), succeeded=False, error=error))
+    summary = summarize_run(context.instance, run_id)  # its error: why the run failed, from its event log
+    summary["error"] = summary["error"] or context.failure_event.message or "the run failed before or between steps"
+    notifier.publish(status_message(summary, succeeded=False))
