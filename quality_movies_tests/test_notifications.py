@@ -1,6 +1,7 @@
 """Pipeline-status and data-quality messages, sent by the hooks and the run-failure sensor to the outbox."""
 
 import json
+import re
 
 import dagster as dg
 
@@ -9,7 +10,8 @@ from quality_movies.jobs import ingest_landed_file
 from quality_movies.resources.lake import NOTIFICATIONS
 from quality_movies.resources.notifier import Message, OutboxNotifier, sns_subject
 from quality_movies.sensors import notify_run_failure
-from quality_movies_tests.conftest import IMDB_CSV, read_imdb
+from quality_movies_tests.conftest import IMDB_CSV, Pipeline, read_imdb
+from quality_movies_tests.data_files import VARIANTS
 
 
 def _outbox(pipeline) -> list[dict]:
@@ -36,8 +38,44 @@ def test_a_failed_step_sends_one_failure_status_naming_the_error(pipeline, tmp_p
     pipeline.run(pipeline.land(broken))
 
     (status,) = _outbox(pipeline)
-    assert status["subject"] == "quality_movies FAILED: input_data/no_rating.csv"
-    assert "step quality_stage" in status["body"] and "lacks imdb_rating" in status["body"]
+    assert status["subject"].startswith("quality_movies FAILED: input_data/no_rating.csv: ")
+    first_line = status["body"].splitlines()[0]
+    assert first_line.startswith("The quality_movies pipeline failed for input_data/no_rating.csv: ")
+    assert "lacks imdb_rating" in first_line
+    assert "Failed step: quality_stage" in status["body"].splitlines()
+    assert "None" not in status["body"]
+
+
+def test_an_unreadable_file_sends_a_failure_status_that_leads_with_the_reason(pipeline):
+    pipeline.run(pipeline.land(VARIANTS / "messy_imdb_dataset.csv"))
+
+    (status,) = _outbox(pipeline)
+    reason = "semicolon-separated"
+    assert status["subject"].startswith("quality_movies FAILED: input_data/messy_imdb_dataset.csv: ")
+    assert reason in status["subject"]
+    assert re.match(
+        r"The quality_movies pipeline failed for input_data/messy_imdb_dataset\.csv: .*" + reason,
+        status["body"].splitlines()[0],
+    )
+    assert "None" not in status["body"] and "Traceback" not in status["body"]
+    summary = json.loads(status["attributes"]["summary"])
+    assert reason in summary["error"] and summary["failed_step"]
+
+
+def test_a_run_stopped_by_a_dagster_failure_sends_its_description_first(pipeline, tmp_path, monkeypatch):
+    (tmp_path / "strict.dqdl").write_text('Rules = [\n    ColumnValues "imdb_rating" between 8.5 and 10.3\n]\n')
+    rule = '"ColumnValues \\"imdb_rating\\" between 8.5 and 10.3"'
+    (tmp_path / "strict.toml").write_text(f'on_dataset_failure = "stop"\n[rules.{rule}]\nseverity = "error"\n')
+    monkeypatch.setenv("QUALITY_MOVIES_RULESET", str(tmp_path / "strict.dqdl"))
+    stopping = Pipeline(pipeline.home)  # the job is built from the ruleset now configured
+
+    stopping.run(stopping.land(IMDB_CSV))
+
+    (status,) = _outbox(stopping)
+    first_line = status["body"].splitlines()[0]
+    assert first_line.startswith("The quality_movies pipeline failed for input_data/imdb_movies_rating.csv: ")
+    assert first_line.endswith("no row was routed or loaded.")
+    assert "Rows in: 1000" in status["body"].splitlines() and "None" not in status["body"]
 
 
 def test_a_run_failing_outside_any_step_is_reported_by_the_run_failure_sensor(tmp_path):
@@ -57,6 +95,8 @@ def test_a_run_failing_outside_any_step_is_reported_by_the_run_failure_sensor(tm
 
     (sent,) = [json.loads(line) for line in (tmp_path / "outbox.jsonl").read_text().splitlines()]
     assert sent["subject"].startswith("quality_movies FAILED")
+    assert "marked as failed from outside the execution context" in sent["body"].splitlines()[0]  # Dagster's reason
+    assert "None" not in sent["body"]
     assert json.loads(sent["attributes"]["summary"])["run_id"] == run.run_id
 
 
