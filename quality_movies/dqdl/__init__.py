@@ -12,6 +12,10 @@ Parse a ruleset, evaluate it on a Polars frame and get Glue's outcomes back::
 To stream a file of any size, ``prepare`` the evaluation: sink its ``rows``, collect its
 ``measures`` and let ``outcomes`` turn the measures into verdicts, without holding the rows.
 
+Columns keep their types: a frame typed as Glue's crawler types the table (bigint, double, boolean,
+the rest text) is evaluated as Glue evaluates it, numbers as numbers. Columns named in ``carry=`` pass
+through to ``rows`` unchanged, but no rule sees them (e.g. the raw landed text beside a typed column).
+
 The engine knows nothing about Dagster: it takes text and a frame and returns outcomes.
 """
 

@@ -6,6 +6,11 @@ Null values, as in the Glue reference run: comparisons that need a value (``betw
 ``not between``, ``not matches``) pass them, unless the condition names ``NULL`` itself
 (``= NULL``, ``in [..., NULL]``, ``not in [..., NULL]``). ColumnLength passes null rows. A value that
 cannot be read as the condition's type (``"PG"`` against ``between 1900 and 2030``) fails.
+
+Typed columns (bigint, double, boolean, as Glue's crawler types them): numeric conditions compare
+numbers; quoted values (``= "15"``, ``in ["true"]``), ``matches`` and ColumnLength use the value's
+text form (``15``, ``8.5``, ``true``; unlike Spark, which writes doubles below 10^-3 or from 10^7 up in
+E notation, ``1.0E7``, Polars writes ``10000000.0``); dates are read from text columns only.
 """
 
 from __future__ import annotations
