@@ -37,19 +37,7 @@ def _one_line(text: str) -> str:
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
-def error_reason(error: Any) -> str:
-    """The raised exception's message as one line, without Dagster's wrappers or any stack trace.
-
-    `error` is the event log's record of the exception (Dagster's SerializableErrorInfo: `message`,
-    `cls_name`, `cause`).
-
-    Dagster wraps an exception raised in an asset (`DagsterExecutionStepExecutionError: Error occurred
-    while executing op ...`) and keeps the exception itself as the cause. The message drops the class
-    name of the project's and libraries' exceptions (theirs say what went wrong) but keeps a built-in's
-    (`KeyError: 'imdb_rating'` says more than `'imdb_rating'`); a bare class name stands for an empty one.
-    """
-    while error.cause is not None and (error.cls_name or "").startswith("Dagster"):
-        error = error.cause
+def _exception_message(error: Any) -> str:
     message = _one_line(error.message)
     qualified, _, rest = message.partition(": ")
     if error.cls_name and qualified.endswith(f".{error.cls_name}") and " " not in qualified:
@@ -57,6 +45,24 @@ def error_reason(error: Any) -> str:
     if error.cls_name and message.endswith(f".{error.cls_name}") and " " not in message:
         return error.cls_name  # `package.module.SomeError` with an empty message
     return message or (error.cls_name or "unknown error")
+
+
+def error_reason(error: Any) -> str:
+    """The raised exception's message as one line, without Dagster's wrappers or any stack trace.
+
+    `error` is the event log's record of the exception (Dagster's SerializableErrorInfo: `message`,
+    `cls_name`, `cause`). Dagster wraps an exception raised in an asset (`DagsterExecutionStepExecutionError:
+    Error occurred while executing op ...`, or `Exceeded max_retries of 3` once a retry policy gives up)
+    and keeps the exception itself as the cause. The message drops the class name of the project's and
+    libraries' exceptions (theirs say what went wrong) but keeps a built-in's (`KeyError: 'imdb_rating'`
+    says more than `'imdb_rating'`); a bare class name stands for an empty message.
+    """
+    gave_up = ""
+    while error.cause is not None and (error.cls_name or "").startswith(("Dagster", "RetryRequested")):
+        if (error.cls_name or "").startswith("RetryRequested"):
+            gave_up = f" ({_one_line(error.message)})"
+        error = error.cause
+    return _exception_message(error) + gave_up
 
 
 def _step_failure_reason(data: Any) -> str:

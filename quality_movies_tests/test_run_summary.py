@@ -73,3 +73,16 @@ def test_a_successful_run_has_no_error():
 def test_a_reason_that_already_names_the_file_does_not_name_it_twice():
     assert file_and_reason("input_data/a.csv", "input_data/a.csv: line 1: empty") == "input_data/a.csv: line 1: empty"
     assert file_and_reason("input_data/a.csv", "the warehouse is down") == "input_data/a.csv: the warehouse is down"
+
+
+def test_a_step_whose_retries_ran_out_gives_the_last_error_and_says_it_gave_up():
+    @dg.asset(retry_policy=dg.RetryPolicy(max_retries=1))
+    def flaky() -> None:
+        raise UnreadableError("127.0.0.1:5439: connection refused")
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([flaky], instance=instance, raise_on_error=False, run_config=QUIET)
+
+    summary = summarize_run(instance, result.run_id)
+    assert summary["error"] == "127.0.0.1:5439: connection refused (Exceeded max_retries of 1)"
+    assert summary["failed_step"] == "flaky"
