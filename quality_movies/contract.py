@@ -8,6 +8,7 @@ allowed to fail the load half-way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandera.polars as pa
@@ -19,6 +20,7 @@ VIOLATIONS = "ContractViolations"
 # Joins one row's reasons into one string that is then split into the list: building lists of
 # strings element by element costs seconds per million rows, joining and splitting a fraction.
 _SEPARATOR = "\x1f"
+RawText = Callable[[str], pl.Expr]  # where a column's landed text is, by the column's name
 
 
 def max_bytes(data: PolarsData, *, limit: int) -> pl.LazyFrame:
@@ -118,47 +120,58 @@ def check_required_columns(columns: list[str], source: str) -> None:
         )
 
 
-def _typed(column: WarehouseColumn) -> pl.Expr:
-    raw = pl.col(column.name)
+def _typed(column: WarehouseColumn, raw: RawText = pl.col) -> pl.Expr:
+    text = raw(column.name)
     if column.dtype is pl.String:
-        return raw
-    return raw.str.strip_chars().cast(column.dtype, strict=False)
+        return text
+    return text.str.strip_chars().cast(column.dtype, strict=False)
 
 
-def _broken(column: WarehouseColumn) -> pl.Expr:
+def _broken(column: WarehouseColumn, raw: RawText) -> pl.Expr:
     """True where the raw text cannot be stored in the column (null for null text, which fits)."""
-    raw = pl.col(column.name)
+    text = raw(column.name)
     if column.max_bytes is not None:
-        return raw.str.len_bytes() > column.max_bytes
-    return raw.is_not_null() & _typed(column).is_null()
+        return text.str.len_bytes() > column.max_bytes
+    return text.is_not_null() & _typed(column, raw).is_null()
 
 
-def _reason(column: WarehouseColumn) -> pl.Expr:
+def _reason(column: WarehouseColumn, raw: RawText) -> pl.Expr:
     if column.max_bytes is not None:
         return pl.lit(f"{column.name}: longer than {column.max_bytes} bytes ({column.sql_type})")
-    shown = pl.col(column.name).str.replace_all(_SEPARATOR, " ", literal=True)  # keep the joined reasons splittable
-    return pl.format(f"{column.name}: '{{}}' is not a {column.sql_type}", shown)
+    return pl.format(f"{column.name}: '{{}}' is not a {column.sql_type}", raw(column.name))
 
 
-def violations_expr() -> pl.Expr:
-    """Per row, the list of reasons the row cannot enter the warehouse (empty when it can)."""
-    reasons = [pl.when(_broken(column)).then(_reason(column)) for column in DATA_COLUMNS]
-    joined = pl.concat_str(reasons, separator=_SEPARATOR, ignore_nulls=True)
+def violation_reasons(raw: RawText = pl.col) -> list[pl.Expr]:
+    """Per column, why the row's landed text (`raw(name)`) cannot be stored in it; null where it can."""
+    return [pl.when(_broken(column, raw)).then(_reason(column, raw)) for column in DATA_COLUMNS]
+
+
+def reasons_list(reasons: list[pl.Expr]) -> pl.Expr:
+    """A row's non-null reasons as a list of strings (empty when there is none)."""
+    if not reasons:
+        return pl.lit([], dtype=pl.List(pl.String))
+    kept = [reason.str.replace_all(_SEPARATOR, " ", literal=True) for reason in reasons]  # keep them splittable
+    joined = pl.concat_str(kept, separator=_SEPARATOR, ignore_nulls=True)
     none = pl.lit([], dtype=pl.List(pl.String))
-    return pl.when(joined == "").then(none).otherwise(joined.str.split(_SEPARATOR)).alias(VIOLATIONS)
+    return pl.when(joined == "").then(none).otherwise(joined.str.split(_SEPARATOR))
 
 
-def fits_expr() -> pl.Expr:
+def violations_expr(raw: RawText = pl.col) -> pl.Expr:
+    """Per row, the list of reasons the row cannot enter the warehouse (empty when it can)."""
+    return reasons_list(violation_reasons(raw)).alias(VIOLATIONS)
+
+
+def fits_expr(raw: RawText = pl.col) -> pl.Expr:
     """Per row, whether it can enter the warehouse: true exactly where `violations_expr()` is empty.
 
     Cheaper than the reasons; routing filters on it so that reasons are only built for bad rows.
     """
-    return ~pl.any_horizontal([_broken(column) for column in DATA_COLUMNS]).fill_null(False)
+    return ~pl.any_horizontal([_broken(column, raw) for column in DATA_COLUMNS]).fill_null(False)
 
 
-def warehouse_type_exprs() -> list[pl.Expr]:
-    """The data columns cast from raw text to the warehouse's types (null where a cast fails)."""
-    return [_typed(column).alias(column.name) for column in DATA_COLUMNS]
+def warehouse_type_exprs(raw: RawText = pl.col) -> list[pl.Expr]:
+    """The data columns cast from raw text (`raw(name)`) to the warehouse's types (null where a cast fails)."""
+    return [_typed(column, raw).alias(column.name) for column in DATA_COLUMNS]
 
 
 def to_warehouse_types(rows: pl.DataFrame) -> pl.DataFrame:

@@ -15,7 +15,6 @@ from quality_movies.resources.catalog import Catalog, GlueCatalog, LocalCatalog
 from quality_movies.resources.lake import NOTIFICATIONS, Lake, LocalLake
 from quality_movies.resources.notifier import Notifier, OutboxNotifier, SnsNotifier
 from quality_movies.resources.s3_lake import S3Lake
-from quality_movies.resources.staging import StagingIOManager
 from quality_movies.resources.warehouse import EmbeddedWarehouse, RedshiftWarehouse, Warehouse
 from quality_movies.ruleset_config import load_ruleset
 from quality_movies.sensors import landing_sensor, notify_run_failure
@@ -109,7 +108,6 @@ def resources_from_env(home: Path) -> dict[str, object]:
         "catalog": catalog_from_env(home),
         "notifier": notifier_from_env(home),
         "warehouse": warehouse_from_env(home, lake),
-        "io_manager": StagingIOManager(lake=lake),
     }
 
 

@@ -1,10 +1,10 @@
-"""Reading a landed file so that every record ends up in exactly one place: a row of the frame, or an error.
+"""The careful reader: every record of a decoded file becomes a row, or the file is refused with a reason.
 
-`read_landed` gives every data record of the file as one row (all fields as text, empty fields null,
-headers lower-cased as Glue's crawler names them) or raises `UnreadableFileError` naming the file,
-the line and what was wrong. In between, a record that can be read but not trusted is kept as a row
-with its reasons in `ParseProblems`, which `stage.evaluate_rows` adds to the row's `ContractViolations`,
-so it goes to the quarantine and never to the warehouse:
+`landed_table.read_landed_table` sends here the files Polars cannot vouch for. `read_text` gives every data
+record of the text as one row (all fields as text, empty fields null, headers lower-cased as Glue's crawler
+names them) or raises `UnreadableFileError` naming the file, the line and what was wrong. In between, a
+record that can be read but not trusted is kept as a row with its reasons in `ParseProblems`, which the
+quality stage adds to the row's `ContractViolations`, so it goes to the quarantine and never to the warehouse:
 
 - too few or too many fields (`line 17: 18 fields, expected 16; extra fields: [...]`): the fields fill
   the columns in order (missing ones null) and the extra ones are kept in the reason, so no value is lost;
@@ -15,38 +15,22 @@ The file fails as a whole when no row can be told apart from the next: empty (no
 (Parquet, ZIP/Excel, images, NUL bytes, JSON, HTML, `;`-separated), a header naming a column twice,
 or a quote that is never closed across lines (it swallows the rest of the file). A header-only file
 is a table of 0 rows: the ruleset says what that means (`RowCount > 0` fails and blocks the load).
-Blank lines carry no value and are not records, for the reader and the counter alike; they are counted
-in `LandedFile.blank_lines`. Quoted or not, an empty field is null: the csv module cannot tell them apart.
-
-The file is read whole into memory, as the quality step holds its rows anyway (`stage.validate_file`
-streams files of any size through Polars instead, without these checks).
-
-`count_landed_rows` counts the data records again by another path (a regular expression over the raw
-bytes, not the csv module), so the `rows_conserved` check catches a reader that loses rows.
+Blank lines carry no value and are not records. Quoted or not, an empty field is null.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
-from quality_movies.landed_bytes import (
-    LandedText,
-    UnreadableFileError,
-    decompressed,
-    fetch_bytes,
-    landed_text,
-    refuse_binary,
-)
+from quality_movies.landed_bytes import LandedText, UnreadableFileError
 
-__all__ = ["PARSE_PROBLEMS", "LandedFile", "UnreadableFileError", "count_landed_rows", "read_landed"]
+__all__ = ["PARSE_PROBLEMS", "LandedFile", "UnreadableFileError", "column_names", "first_record", "read_text"]
 
 PARSE_PROBLEMS = "ParseProblems"
 # csv's default limit is 128 KiB per field; a gigantic field must reach the contract's byte check,
@@ -57,11 +41,6 @@ _QUOTING = {
     "',' expected after '\"'": "text follows the closing quote of a quoted field",
 }
 _OTHER_SEPARATORS = {";": "semicolon", "\t": "tab", "|": "pipe"}
-# One CSV record, for the independent count: a quoted field (doubled quotes inside, lenient text after
-# the closing quote, or open to the end of the file) or an unquoted one, then more after commas, then
-# a line end. Possessive quantifiers keep it linear and stop backtracking from re-reading quotes.
-_FIELD = rb'(?:"(?:[^"]++|"")*+(?:"[^,\r\n]*+|\Z)|[^,\r\n]*+)'
-_RECORD = re.compile(rb"(?P<record>" + _FIELD + rb"(?:," + _FIELD + rb")*+)(?:\r\n|\r|\n|\Z)")
 
 
 @dataclass(frozen=True)
@@ -106,10 +85,13 @@ class _Record:
         return f"lines {self.first_line}-{self.last_line}"
 
 
-def read_landed(uri: str, storage_options: Mapping[str, str] | None = None, *, source: str) -> LandedFile:
-    """Every data record of the landed file at `uri` as a row of text; raises UnreadableFileError (file, line, what)."""
-    text = landed_text(fetch_bytes(uri, storage_options), source)
-    return read_text(text, source)
+def first_record(text: str) -> _Record | None:
+    """The text's first non-blank record, read strictly (None when it is not valid CSV or there is none)."""
+    csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
+    try:
+        return next((record for record in _records(text, strict=True) if record.fields), None)
+    except csv.Error:
+        return None
 
 
 def read_text(landed: LandedText, source: str) -> LandedFile:
@@ -127,7 +109,7 @@ def _table(landed: LandedText, source: str, *, strict: bool) -> LandedFile:
     if header is None:
         raise UnreadableFileError(f"{source}: the file is empty (not even a header)")
     blank = header.first_line - 1  # each blank line before the header was one empty record
-    names = _column_names(header, source)
+    names = column_names(header, source)
     width = len(names)
     rows: list[list[str]] = []
     problems: dict[int, list[str]] = {}
@@ -143,27 +125,6 @@ def _table(landed: LandedText, source: str, *, strict: bool) -> LandedFile:
     frame = _frame(names, rows, problems)
     foreign = tuple(sorted(landed.foreign_lines))
     return LandedFile(frame, source, landed.encoding, landed.compression, landed.byte_order_mark, blank, foreign)
-
-
-def count_landed_rows(uri: str, storage_options: Mapping[str, str] | None = None, *, source: str) -> int:
-    """The data records of the landed file (blank lines and the header left out), counted without the csv module.
-
-    Shares only fetching and decompression with `read_landed`: the records are found by a regular
-    expression over the raw bytes, whose quotes, commas and line ends mean the same in UTF-8, cp1252
-    and Latin-1 (UTF-16/32 files are re-encoded as UTF-8 first).
-    """
-    data, _ = decompressed(fetch_bytes(uri, storage_options), source)
-    refuse_binary(data, source)
-    for mark, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32")):
-        if data.startswith(mark):
-            data = data.decode(encoding).encode("utf-8")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        data = data.decode("utf-16").encode("utf-8")
-    data = data.removeprefix(codecs.BOM_UTF8)
-    records = sum(1 for match in _RECORD.finditer(data) if match.group("record"))
-    if records == 0:
-        raise UnreadableFileError(f"{source}: the file is empty (not even a header)")
-    return records - 1
 
 
 def _records(text: str, strict: bool) -> Iterator[_Record]:
@@ -190,7 +151,7 @@ def _records(text: str, strict: bool) -> Iterator[_Record]:
         consumed.clear()
 
 
-def _column_names(header: _Record, source: str) -> list[str]:
+def column_names(header: _Record, source: str) -> list[str]:
     """Lower-cased names (`column_<n>` where a name is empty); raises for a header that is not a CSV header."""
     where = f"{source}: {header.lines}"
     start = header.fields[0].lstrip()

@@ -14,8 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from quality_movies import dqdl, stage
 from quality_movies.contract import MissingColumnsError
 from quality_movies.dqdl.catalogue import spec_for
@@ -26,13 +24,13 @@ def _validate(args: argparse.Namespace) -> int:
     config = load_ruleset(args.rules)
     out = args.out or Path(f"{args.file.stem}_validated")
     try:
-        summary = stage.validate_file(args.file, config, out, contract=not args.no_contract)
-    except (MissingColumnsError, stage.UnreadableFileError) as error:
+        summary = stage.run_stage(args.file, config, out, contract=not args.no_contract).summary
+    except MissingColumnsError as error:
         hint = " (use --no-contract for a file not bound for the warehouse)" if not args.no_contract else ""
         print(f"quality-movies validate: {error}{hint}", file=sys.stderr)
         return 1
-    except pl.exceptions.ComputeError as error:  # e.g. a file that is not UTF-8 text
-        print(f"quality-movies validate: {args.file} cannot be read as CSV: {error}", file=sys.stderr)
+    except stage.UnreadableFileError as error:
+        print(f"quality-movies validate: {error}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(summary))
@@ -78,9 +76,9 @@ def _lint(args: argparse.Namespace) -> int:
 
 def _recommend(args: argparse.Namespace) -> int:
     try:
-        frame = stage.scan_csv(args.file).collect()
-    except (stage.UnreadableFileError, pl.exceptions.ComputeError) as error:
-        print(f"quality-movies recommend: {args.file} cannot be read as CSV: {error}", file=sys.stderr)
+        frame = stage.read_as_crawled(args.file)
+    except stage.UnreadableFileError as error:
+        print(f"quality-movies recommend: {error}", file=sys.stderr)
         return 1
     print(f"# Recommended by `quality-movies recommend` from {args.file.name} ({frame.height} rows).")
     print("# Every rule passes on that file: tighten or drop rules before using it as a contract.")

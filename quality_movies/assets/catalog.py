@@ -1,31 +1,30 @@
 """Catalog: what Glue's crawler does, inferring the landed file's schema into the catalog."""
 
-import io
-
 import dagster as dg
-import polars as pl
 
+from quality_movies.assets.failures import bad_input_explained
 from quality_movies.assets.landing import landed_file
 from quality_movies.assets.metadata import OWNERS, tags
-from quality_movies.landed_file import PARSE_PROBLEMS, read_landed
+from quality_movies.crawl import CatalogColumns, crawl_head
 from quality_movies.partitions import landed_files
-from quality_movies.resources.catalog import Catalog, CatalogColumns
+from quality_movies.resources.catalog import Catalog
 from quality_movies.resources.lake import Lake
 
 SCHEMA_CHECK = "schema_matches_previous_crawl"
-# Glue crawler type names for what Polars infers from the sample.
-SAMPLE_ROWS = 10_000  # rows the crawler infers types from
-CRAWLER_TYPES = {pl.Int64: "bigint", pl.Float64: "double", pl.Boolean: "boolean"}
+SAMPLE_BYTES = 1 << 22  # the first read of a file's head; doubled until it holds the crawler's sample
 
 
-def crawl_columns(landed: pl.DataFrame) -> CatalogColumns:
-    """Column names (lower-cased, as the crawler does) and crawler types inferred from a sample of the rows."""
-    sample = io.BytesIO()
-    landed.drop(PARSE_PROBLEMS).head(SAMPLE_ROWS).write_csv(sample)
-    schema = pl.read_csv(sample.getvalue(), infer_schema_length=SAMPLE_ROWS).schema
-    return [
-        {"name": name.lower(), "type": CRAWLER_TYPES.get(dtype.base_type(), "string")} for name, dtype in schema.items()
-    ]
+def crawl_landed(lake: Lake, key: str) -> CatalogColumns:
+    """The columns of the landed file at `key`, from a sample at its head: the file itself is not read."""
+    size = lake.describe(key).size
+    with lake.scratch() as scratch:
+        read = SAMPLE_BYTES
+        while True:
+            head = lake.read_head(key, read)
+            columns = crawl_head(head, len(head) >= size, scratch, source=key)
+            if columns is not None:
+                return columns
+            read *= 4
 
 
 def catalog_table_name(lake: Lake) -> str:
@@ -64,13 +63,15 @@ def schema_drift(previous: CatalogColumns | None, current: CatalogColumns) -> di
     ],
 )
 def crawled_table(context: dg.AssetExecutionContext, lake: Lake, catalog: Catalog) -> dg.MaterializeResult:
-    """The catalog table of the landing prefix, its schema inferred from this file as Glue's crawler would.
+    """The catalog table of the landing prefix, its schema inferred as Glue's crawler would from the file's head.
 
-    Drift against the previous crawl (added, removed or retyped columns) is recorded here and
-    flagged by a warning check; it does not stop the run, since the quality stage judges the rows.
+    The rules run on these types. Drift against the previous crawl (added, removed or retyped columns) is
+    recorded here and flagged by a warning check; it does not stop the run, since the quality stage judges
+    the rows.
     """
     key = lake.landing_key(context.partition_key)
-    columns = crawl_columns(read_landed(lake.uri(key), lake.storage_options(), source=key).frame)
+    with bad_input_explained():
+        columns = crawl_landed(lake, key)
     table = catalog_table_name(lake)
     drift = schema_drift(catalog.get_columns(table), columns)
     entry = catalog.put_table(table, columns, location=lake.uri(lake.landing_prefix) + "/")

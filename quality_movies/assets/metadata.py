@@ -1,5 +1,7 @@
 """Metadata helpers shared by the assets: what a person looks for on an asset's page."""
 
+from collections.abc import Mapping
+
 import dagster as dg
 import polars as pl
 
@@ -14,9 +16,9 @@ def tags(stage: str) -> dict[str, str]:
     return {"domain": "movies", "stage": stage}
 
 
-def column_schema(frame: pl.DataFrame) -> dg.TableSchema:
-    """The frame's columns and Polars types, for the asset page's schema tab."""
-    return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in frame.schema.items()])
+def column_schema(schema: Mapping[str, pl.DataType]) -> dg.TableSchema:
+    """Columns and their Polars types, for the asset page's schema tab."""
+    return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in schema.items()])
 
 
 def warehouse_schema() -> dg.TableSchema:

@@ -1,24 +1,33 @@
 """Quality: evaluate the DQDL ruleset on every row, check each rule, and route rows to good or bad.
 
-The stage's logic lives in `quality_movies.stage` (no Dagster there); this module makes it one
-step with three assets and one asset check per rule. The ruleset is configuration, so the
-assets are built from it (`build_quality_stage`).
+The stage's logic lives in `quality_movies.stage` (no Dagster there): this module runs it as one step
+with three assets and one asset check per rule, and puts its outputs in the lake. Steps hand each other
+lake keys, not frames: the good rows wait as Parquet at `staging/good_rows/` for the warehouse load.
+The ruleset is configuration, so the assets are built from it (`build_quality_stage`).
 """
 
 import json
 import re
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from quality_movies import dqdl
 from quality_movies.assets.catalog import crawled_table
+from quality_movies.assets.failures import bad_input_explained
 from quality_movies.assets.metadata import OWNERS, SAMPLE_ROWS, column_schema, markdown_table, tags
-from quality_movies.landed_file import count_landed_rows, read_landed
 from quality_movies.partitions import landed_files
-from quality_movies.resources.lake import BAD_RECORDS, RULE_OUTCOME, Lake, file_output_prefix, run_output_key
+from quality_movies.resources.lake import (
+    BAD_RECORDS,
+    RULE_OUTCOME,
+    Lake,
+    file_output_prefix,
+    run_output_key,
+    staged_good_rows_key,
+)
 from quality_movies.ruleset_config import RulesetConfig
-from quality_movies.stage import SOURCE_ROW, StageResult, evaluate_rows
+from quality_movies.stage import BAD_RECORDS_FILE, GOOD_ROWS_FILE, SOURCE_ROW, StageResult, run_stage
 
 QUALITY_STAGE = "quality_stage"
 EVALUATED, GOOD, BAD = dg.AssetKey("dq_evaluated_rows"), dg.AssetKey("good_rows"), dg.AssetKey("bad_rows")
@@ -60,16 +69,20 @@ def _rule_check_specs(config: RulesetConfig, names: dict[str, str]) -> list[dg.A
     return specs
 
 
-def _fresh_output_key(lake: Lake, prefix: str, context: dg.AssetExecutionContext, name: str) -> str:
-    """The key for this run's output of a file, after removing the file's earlier outputs (a re-run replaces them)."""
-    lake.delete_prefix(file_output_prefix(prefix, context.partition_key))
-    return run_output_key(prefix, context.partition_key, context.run_id, name)
+def _replace_file_output(lake: Lake, prefix: str, context: dg.AssetExecutionContext, source: Path) -> str:
+    """Put this run's output of the file under `prefix`, then remove the file's earlier outputs (a re-run replaces)."""
+    key = run_output_key(prefix, context.partition_key, context.run_id, source.name)
+    lake.store(source, key)
+    for earlier in lake.list_objects(file_output_prefix(prefix, context.partition_key)):
+        if earlier.key != key:
+            lake.delete(earlier.key)
+    return key
 
 
 def _failing_sample(result: StageResult, rule: str, columns: tuple[str, ...]) -> str:
-    failing = result.rows.filter(pl.col(dqdl.FAIL_COLUMN).list.contains(rule))
+    failing = result.failing_samples(rule, SAMPLE_ROWS)
     shown = [SOURCE_ROW, *(c for c in ("series_title", *columns) if c in failing.columns)]
-    return markdown_table(failing.head(SAMPLE_ROWS).select(list(dict.fromkeys(shown))))
+    return markdown_table(failing.select(list(dict.fromkeys(shown))))
 
 
 def _rule_check_results(config: RulesetConfig, names: dict[str, str], result: StageResult):
@@ -96,9 +109,10 @@ def _rule_check_results(config: RulesetConfig, names: dict[str, str], result: St
         )
 
 
-def _bad_rows_preview(bad: pl.DataFrame) -> str:
+def _bad_rows_preview(result: StageResult) -> str:
+    bad = pl.read_ndjson(result.outputs[BAD_RECORDS_FILE], n_rows=SAMPLE_ROWS) if result.rows_bad else pl.DataFrame()
     shown = [SOURCE_ROW, "series_title", dqdl.FAIL_COLUMN, "ContractViolations"]
-    return markdown_table(bad.head(SAMPLE_ROWS).select([c for c in shown if c in bad.columns]))
+    return markdown_table(bad.select([c for c in shown if c in bad.columns]))
 
 
 def _evaluated_metadata(result: StageResult, source_file: str, outcome_uri: str) -> dict[str, object]:
@@ -106,18 +120,20 @@ def _evaluated_metadata(result: StageResult, source_file: str, outcome_uri: str)
     rules_table = pl.DataFrame([{k: r[k] for k in ("rule", "outcome", "failing_rows", "severity")} for r in records])
     return {
         "dagster/row_count": result.rows_in,
-        "dagster/column_schema": column_schema(result.rows),
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(c["name"], c["type"]) for c in result.columns]
+        ),
         "source_file": source_file,
-        "rows_good": result.good.height,
-        "rows_bad": result.bad.height,
-        "dq_score": dg.MetadataValue.float(result.score if result.score is not None else float("nan")),
-        "dq_result": result.score_text,
+        "rows_good": result.rows_good,
+        "rows_bad": result.rows_bad,
+        "dq_score": dg.MetadataValue.float(result.verdict.score if result.verdict.score is not None else float("nan")),
+        "dq_result": result.verdict.score_text,
         "rules_passed": result.verdict.passed,
         "rules_total": len(records),
         "failed_rules": dg.MetadataValue.json([r["rule"] for r in records if r["outcome"] != "Passed"]),
         "rule_outcome": dg.MetadataValue.path(outcome_uri),
         "rules": dg.MetadataValue.md(markdown_table(rules_table)),
-    }
+    } | result.table.metadata()
 
 
 def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
@@ -127,97 +143,98 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name=QUALITY_STAGE,
         partitions_def=landed_files,
-        outs={
-            "dq_evaluated_rows": dg.AssetOut(
-                key=EVALUATED,
+        specs=[
+            dg.AssetSpec(
+                EVALUATED,
+                deps=[crawled_table],
                 group_name="quality",
                 tags=tags("quality"),
                 kinds={"polars", "sns"},
                 owners=OWNERS,
-                description="Every row of the landed file with Glue Data Quality's row-level outcome columns "
-                "(`DataQualityRulesPass`/`Fail`/`Skip`, `DataQualityEvaluationResult`) and `ContractViolations`, "
-                f"evaluated with the DQDL ruleset `{config.path.name}`; one asset check per rule. "
-                "The data-quality result is published as a notification (SNS, or the local outbox).",
+                description="Every row of the landed file evaluated with the DQDL ruleset "
+                f"`{config.path.name}` on the crawled column types, with Glue Data Quality's row-level outcome "
+                "columns (`DataQualityRulesPass`/`Fail`/`Skip`, `DataQualityEvaluationResult`); one asset check "
+                "per rule, rule outcomes under `rule_outcome/`. The data-quality result is published as a "
+                "notification (SNS, or the local outbox).",
             ),
-            "good_rows": dg.AssetOut(
-                key=GOOD,
+            dg.AssetSpec(
+                GOOD,
+                deps=[EVALUATED],
                 group_name="quality",
                 tags=tags("quality"),
-                kinds={"polars"},
+                kinds={"parquet"},
                 owners=OWNERS,
-                is_required=False,
-                description="Rows that passed every rule and the warehouse contract, typed for the warehouse.",
+                skippable=True,
+                description="Rows that passed every rule, fit their crawled types and the warehouse contract, "
+                "typed for the warehouse and staged as Parquet under `staging/good_rows/` for the load.",
             ),
-            "bad_rows": dg.AssetOut(
-                key=BAD,
+            dg.AssetSpec(
+                BAD,
+                deps=[EVALUATED],
                 group_name="quality",
                 tags=tags("quality"),
-                kinds={"polars", "s3"},
+                kinds={"json", "s3"},
                 owners=OWNERS,
-                is_required=False,
-                description="Rows that failed a rule or the contract, quarantined under `bad_records/` "
-                "as JSON Lines with their outcome columns and reasons.",
+                skippable=True,
+                description="Every other row, its text exactly as it landed, quarantined under `bad_records/` "
+                "as JSON Lines with its outcome columns and reasons (`ContractViolations`).",
             ),
-        },
-        internal_asset_deps={
-            "dq_evaluated_rows": {crawled_table.key},
-            "good_rows": {EVALUATED},
-            "bad_rows": {EVALUATED},
-        },
-        deps=[crawled_table],
+        ],
         check_specs=[
             *_rule_check_specs(config, names),
             dg.AssetCheckSpec(
                 ROWS_CONSERVED,
                 asset=GOOD,
                 blocking=True,
-                description="Every row of the landed file is either good or bad: rows in = good + bad.",
+                description="Every record of the landed file is either good or bad: records read = good rows "
+                "staged + bad rows quarantined, counted on the files written.",
             ),
         ],
     )
     def quality_stage(context: dg.AssetExecutionContext, lake: Lake):
         key = lake.landing_key(context.partition_key)
-        landed = read_landed(lake.uri(key), lake.storage_options(), source=key)
-        result = evaluate_rows(landed.frame, config, source=key)
-        outcome_lines = "".join(json.dumps(record) + "\n" for record in result.verdict.records())
-        outcome_key = _fresh_output_key(lake, RULE_OUTCOME, context, "rule_outcome.jsonl")
-        lake.write_bytes(outcome_key, outcome_lines.encode())
-        yield dg.Output(
-            result.rows,
-            "dq_evaluated_rows",
-            metadata=_evaluated_metadata(result, key, lake.uri(outcome_key)) | landed.metadata(),
-        )
-        yield from _rule_check_results(config, names, result)
-        if result.verdict.stop_reason:
-            raise DatasetFailedError(description=f"{key}: {result.verdict.stop_reason}; no row was routed or loaded")
+        with lake.local_file(key) as landed, lake.scratch() as out:
+            with bad_input_explained():
+                result = run_stage(landed, config, out, source=key)
+            outcome_file = out / "rule_outcome.jsonl"
+            outcome_file.write_text("".join(json.dumps(record) + "\n" for record in result.verdict.records()))
+            outcome_key = _replace_file_output(lake, RULE_OUTCOME, context, outcome_file)
+            yield dg.MaterializeResult(
+                asset_key=EVALUATED, metadata=_evaluated_metadata(result, key, lake.uri(outcome_key))
+            )
+            yield from _rule_check_results(config, names, result)
+            if result.verdict.stop_reason:
+                stopped = f"{key}: {result.verdict.stop_reason}; no row was routed or loaded"
+                raise DatasetFailedError(description=stopped, allow_retries=False)
 
-        bad_key = _fresh_output_key(lake, BAD_RECORDS, context, "bad_records.jsonl")
-        lake.write_frame(bad_key, result.bad, "ndjson")
-        rows_in = count_landed_rows(lake.uri(key), lake.storage_options(), source=key)  # an independent reader
-        yield dg.Output(
-            result.good,
-            "good_rows",
+            preview = _bad_rows_preview(result)
+            bad_key = _replace_file_output(lake, BAD_RECORDS, context, result.outputs[BAD_RECORDS_FILE])
+            good_schema = pl.read_parquet_schema(result.outputs[GOOD_ROWS_FILE])
+            good_key = staged_good_rows_key(context.partition_key)
+            lake.store(result.outputs[GOOD_ROWS_FILE], good_key)
+        yield dg.MaterializeResult(
+            asset_key=GOOD,
             metadata={
-                "dagster/row_count": result.good.height,
-                "dagster/column_schema": column_schema(result.good),
+                "dagster/row_count": result.rows_good,
+                "dagster/column_schema": column_schema(good_schema),
                 "source_file": key,
+                "staged_at": dg.MetadataValue.path(lake.uri(good_key)),
             },
         )
-        yield dg.Output(
-            result.bad,
-            "bad_rows",
+        yield dg.MaterializeResult(
+            asset_key=BAD,
             metadata={
-                "dagster/row_count": result.bad.height,
+                "dagster/row_count": result.rows_bad,
                 "source_file": key,
                 "bad_records": dg.MetadataValue.path(lake.uri(bad_key)),
-                "preview": dg.MetadataValue.md(_bad_rows_preview(result.bad)),
+                "preview": dg.MetadataValue.md(preview),
             },
         )
         yield dg.AssetCheckResult(
             check_name=ROWS_CONSERVED,
             asset_key=GOOD,
-            passed=rows_in == result.good.height + result.bad.height,
-            metadata={"rows_in": rows_in, "rows_good": result.good.height, "rows_bad": result.bad.height},
+            passed=result.rows_in == result.rows_good + result.rows_bad,
+            metadata={"rows_in": result.rows_in, "rows_good": result.rows_good, "rows_bad": result.rows_bad},
         )
 
     return quality_stage

@@ -8,9 +8,8 @@ import boto3
 import dagster as dg
 from pydantic import Field
 
+from quality_movies.crawl import CatalogColumns
 from quality_movies.resources.lake import write_whole
-
-CatalogColumns = list[dict[str, str]]  # [{"name": ..., "type": ...}], in file order
 
 
 class Catalog(dg.ConfigurableResource):

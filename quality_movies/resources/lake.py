@@ -2,17 +2,19 @@
 
 The layout mirrors the AWS recipe's bucket, whatever the backend: `input_data/` (landing,
 configurable), `bad_records/` (quarantine), `rule_outcome/`, `processed/` (archive of
-ingested inputs), `staging/` (frames handed between assets) and `notifications/`.
+ingested inputs), `staging/` (good rows waiting for the warehouse load) and `notifications/`.
 Per-file outputs are laid out as `<prefix>/source_file=<partition>/run_id=<run>/...`
 so that Athena can read them as partitioned tables.
 """
 
 import io
+import os
 import shutil
+import tempfile
 import uuid
 from abc import abstractmethod
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -130,6 +132,22 @@ class Lake(dg.ConfigurableResource):
     def copy(self, source_key: str, target_key: str) -> None: ...
 
     @abstractmethod
+    def read_head(self, key: str, size: int) -> bytes:
+        """The object's first `size` bytes (all of it when it is smaller)."""
+
+    @abstractmethod
+    def local_file(self, key: str) -> AbstractContextManager[Path]:
+        """The object as a local file for the time of the `with` block (downloaded once, if it is remote)."""
+
+    @abstractmethod
+    def scratch(self) -> AbstractContextManager[Path]:
+        """A private local folder for outputs that `store` then puts in the lake; removed afterwards."""
+
+    @abstractmethod
+    def store(self, source: Path, key: str) -> None:
+        """Put the local file `source` (in `scratch()`) at `key` whole, consuming it."""
+
+    @abstractmethod
     def delete_prefix(self, prefix: str) -> None:
         """Remove every object under the folder `prefix` (used to replace a file's previous outputs)."""
 
@@ -182,6 +200,30 @@ class LocalLake(Lake):
 
     def copy(self, source_key: str, target_key: str) -> None:
         self.put_file(self.path(source_key), target_key)
+
+    def read_head(self, key: str, size: int) -> bytes:
+        with self.path(key).open("rb") as file:
+            return file.read(size)
+
+    @contextmanager
+    def local_file(self, key: str) -> Iterator[Path]:
+        yield self.path(key)
+
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        # Inside the lake's folder, so that `store` is a rename on the same file system; hidden, never listed.
+        root = Path(self.root).resolve() / ".scratch"
+        root.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(dir=root))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def store(self, source: Path, key: str) -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)  # atomic: readers see the old object or the whole new one
 
     def delete_prefix(self, prefix: str) -> None:
         for found in self.list_objects(prefix):

@@ -1,6 +1,10 @@
 """The lake in Amazon S3 (or any S3-compatible store named by `AWS_ENDPOINT_URL`)."""
 
-from pathlib import Path
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
 
 import boto3
 from dagster_aws.s3.sensor import get_objects
@@ -52,6 +56,29 @@ class S3Lake(Lake):
 
     def put_file(self, source: Path, key: str) -> None:
         self.client().upload_file(str(source), self.bucket, safe_key(key))
+
+    def read_head(self, key: str, size: int) -> bytes:
+        found = self.client().get_object(Bucket=self.bucket, Key=safe_key(key), Range=f"bytes=0-{size - 1}")
+        return found["Body"].read()
+
+    @contextmanager
+    def local_file(self, key: str) -> Iterator[Path]:
+        with self.scratch() as folder:
+            path = folder / PurePosixPath(key).name
+            self.client().download_file(self.bucket, safe_key(key), str(path))  # streamed to disk, in parts
+            yield path
+
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        folder = Path(tempfile.mkdtemp(prefix="quality_movies-"))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def store(self, source: Path, key: str) -> None:
+        self.put_file(source, key)
+        source.unlink()
 
     def copy(self, source_key: str, target_key: str) -> None:
         source = {"Bucket": self.bucket, "Key": safe_key(source_key)}

@@ -1,0 +1,208 @@
+"""The one reader of landed files: a local file becomes a table of text, one row per record.
+
+Every path that reads a landed file (the Dagster quality step, `validate`, `recommend`, the tests and the
+benchmark) calls `read_landed_table`. The table has the file's columns lower-cased, as Glue's crawler names
+them, every field as text exactly as it landed (empty fields null), and `ParseProblems`: the reasons a record
+could not be trusted as read (usually none).
+
+Clean UTF-8 files are scanned lazily by Polars' CSV reader, at full speed and in bounded memory. Polars is
+strict about quoting and encoding (it raises) but quietly pads a record with too few fields and reads a blank
+line as a row of nulls, so the caller runs `verification()` in its own pass over the file and `vouch`es for
+the result: rows that may be padded are checked on their raw lines. Whatever the fast reader cannot vouch for
+(another encoding, ragged records, broken quoting) is read again by the careful reader
+(`landed_file.read_text`), which reads every record and explains each bad one with its line number and raw
+text; it holds the file in memory, so it is the path of unusual files only. Files that are no table at all
+(empty, Parquet, `;`-separated, ...) raise `UnreadableFileError`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from quality_movies.landed_bytes import GZIP_MAGIC, UnreadableFileError, landed_text, refuse_binary
+from quality_movies.landed_file import PARSE_PROBLEMS, column_names, first_record, read_text
+
+__all__ = ["PARSE_PROBLEMS", "LandedTable", "NotVouchedError", "UnreadableFileError", "read_landed_table"]
+
+CAREFUL_TABLE_FILE = "careful.arrow"
+_HEAD_BYTES = 1 << 16  # enough for any header this project has seen; a longer one goes the careful way
+_LINE, _ROW = "line", "__landed_row"
+_NO_PROBLEMS = pl.lit([], dtype=pl.List(pl.String)).alias(PARSE_PROBLEMS)
+
+
+class NotVouchedError(Exception):
+    """The fast reader cannot vouch for the file: read it again with the careful reader."""
+
+
+@dataclass(frozen=True)
+class LandedTable:
+    """A landed file as a table of text: lazily from the CSV itself (fast), or from the careful reader's table."""
+
+    source: str
+    file: Path  # the CSV (fast; decompressed if it landed as gzip) or the careful reader's Arrow IPC table
+    columns: tuple[str, ...]  # the data columns, lower-cased
+    encoding: str
+    compression: str | None
+    byte_order_mark: bool
+    reader: str  # "fast" or "careful"
+    rows: int | None = None  # known up front from the careful reader; the fast one counts in `verification`
+    rows_with_parse_problems: int = 0
+    foreign_lines: tuple[int, ...] = ()  # lines of a mixed file not in `encoding`, whose rows are quarantined
+
+    def scan(self) -> pl.LazyFrame:
+        """The data columns as text (empty fields null) and `ParseProblems`, one row per record."""
+        if self.reader == "careful":
+            return pl.scan_ipc(self.file, memory_map=False)  # chunks, not mapped pages counted as resident
+        lazy = pl.scan_csv(self.file, infer_schema=False, new_columns=list(self.columns), glob=False, rechunk=False)
+        # Quoted or not, an empty field is null, as the careful reader has it.
+        text = [pl.when(pl.col(name) != "").then(pl.col(name)).alias(name) for name in self.columns]
+        return lazy.select(*text, _NO_PROBLEMS)
+
+    def verification(self) -> pl.LazyFrame | None:
+        """For the fast reader, one row: the record count and the rows that may be short records Polars padded.
+
+        Every field is touched, so that Polars checks the whole file's quoting and encoding in the same pass
+        (it raises on what it cannot read). None for the careful reader, which has checked every record.
+        """
+        if self.reader == "careful":
+            return None
+        last = pl.col(self.columns[-1])
+        return (
+            self.scan()
+            .with_row_index(_ROW)
+            .select(
+                pl.len().alias("rows"),
+                pl.col(_ROW).filter(last.is_null()).implode().alias("suspects"),
+                pl.sum_horizontal(pl.col(self.columns).is_null().sum()).alias("null_fields"),
+            )
+        )
+
+    def vouch(self, verified: pl.DataFrame | None) -> int:
+        """The number of records, once `verification`'s result rules out padded records; else NotVouchedError.
+
+        A padded record ends in a null field, so only rows whose last field is null are checked, on their
+        raw line, found by position when every record is one line (else nothing can be vouched for).
+        """
+        if verified is None:
+            return self.rows or 0
+        rows, suspects = verified.item(0, "rows"), verified.item(0, "suspects")
+        if suspects.is_empty() or _raw_lines_complete(self.file, rows, suspects, len(self.columns)):
+            return rows
+        raise NotVouchedError(f"{self.source}: some records may have too few fields")
+
+    def metadata(self) -> dict[str, Any]:
+        """How the file was read, for the asset's metadata and the CLI's summary."""
+        return {
+            "encoding": self.encoding,
+            "compression": self.compression or "none",
+            "byte_order_mark": self.byte_order_mark,
+            "reader": self.reader,
+            "rows_with_parse_problems": self.rows_with_parse_problems,
+            "lines_not_in_encoding": list(self.foreign_lines),
+        }
+
+
+def read_landed_table(path: Path, scratch: Path, *, source: str, careful: bool = False) -> LandedTable:
+    """The landed file at `path` as a table (scratch files go to `scratch`); raises UnreadableFileError.
+
+    The fast reader is chosen when the file's head is plain UTF-8 CSV, and stays provisional until the
+    caller's pass over `verification()` is `vouch`ed for; `careful=True` (after NotVouchedError or a Polars
+    error in that pass) reads every record with the careful reader.
+    """
+    scratch.mkdir(parents=True, exist_ok=True)
+    head = _head(path)
+    compression = "gzip" if head.startswith(GZIP_MAGIC) else None
+    if compression:
+        path = _gunzipped(path, scratch / "gunzipped.csv", source)
+        head = _head(path)
+    refuse_binary(head, source)
+    names = None if careful else _clean_utf8_header(head, source)
+    if names is None:
+        return _careful_table(path, scratch / CAREFUL_TABLE_FILE, source, compression)
+    bom = head.startswith(codecs.BOM_UTF8)
+    return LandedTable(source, path, tuple(names), "utf-8", compression, bom, "fast")
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return file.read(_HEAD_BYTES)
+
+
+def _gunzipped(path: Path, target: Path, source: str) -> Path:
+    """The decompressed file, streamed to disk (gzip is recognised by its magic bytes, not its name)."""
+    if target.exists():  # decompressed already, by the fast attempt
+        return target
+    try:
+        with gzip.open(path, "rb") as packed, target.open("wb") as out:
+            shutil.copyfileobj(packed, out, 1 << 20)
+    except (OSError, EOFError) as error:
+        target.unlink(missing_ok=True)
+        raise UnreadableFileError(f"{source}: the file starts as gzip but cannot be decompressed: {error}") from error
+    return target
+
+
+def _clean_utf8_header(head: bytes, source: str) -> list[str] | None:
+    """The header's column names when the head is plain UTF-8 text with `\\n` line ends, else None.
+
+    The header is judged by the careful reader's rules (JSON, HTML, other separators and duplicate names
+    raise), so both readers refuse the same files with the same words.
+    """
+    text = head.removeprefix(codecs.BOM_UTF8)
+    if len(head) == _HEAD_BYTES:  # cut mid-file: keep whole lines only
+        text = text[: text.rfind(b"\n") + 1]
+    if not text or text.startswith((b"\r", b"\n")) or b"\x00" in text or b"\n" not in text:
+        return None  # empty, blank lines first, binary, no line end: the careful reader says what it is
+    if b"\r" in text.replace(b"\r\n", b""):
+        return None  # old Mac line ends (a lone CR): Polars splits lines at LF only
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    header = first_record(decoded)
+    return column_names(header, source) if header is not None else None
+
+
+def _raw_lines_complete(path: Path, rows: int, suspects: pl.Series, width: int) -> bool:
+    """Whether the raw lines of the suspect rows are blank-free records of `width` fields, each one line."""
+    lines = pl.scan_csv(
+        path, has_header=False, separator="\x1f", quote_char=None, schema={_LINE: pl.String}, glob=False
+    )
+    try:
+        if lines.select(pl.len()).collect(engine="streaming").item() != rows + 1:  # a record spans lines
+            return False
+        # Line 1 is the header, so row n of the table (from 0) is line index n + 1.
+        wanted = pl.LazyFrame({_ROW: suspects + 1}, schema={_ROW: pl.UInt32})
+        raw = lines.with_row_index(_ROW).join(wanted, on=_ROW, how="semi")
+        unquoted = pl.col(_LINE).str.strip_suffix("\r").str.replace_all('"[^"]*"', "")
+        fields = unquoted.str.count_matches(",", literal=True) + 1
+        short = raw.filter(pl.col(_LINE).is_null() | (fields != width))
+        return short.select(pl.len()).collect(engine="streaming").item() == 0
+    except pl.exceptions.PolarsError:  # e.g. the file holds the separator used to read whole lines
+        return False
+
+
+def _careful_table(path: Path, target: Path, source: str, compression: str | None) -> LandedTable:
+    """The careful reader's table (in memory: this is the path of unusual files), written for later scans."""
+    landed = read_text(landed_text(path.read_bytes(), source), source)
+    frame = landed.frame
+    frame.write_ipc(target)
+    columns = tuple(name for name in frame.columns if name != PARSE_PROBLEMS)
+    return LandedTable(
+        source,
+        target,
+        columns,
+        landed.encoding,
+        compression or landed.compression,
+        landed.byte_order_mark,
+        "careful",
+        rows=frame.height,
+        rows_with_parse_problems=landed.rows_with_problems,
+        foreign_lines=landed.foreign_lines,
+    )
