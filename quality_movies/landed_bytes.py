@@ -1,4 +1,4 @@
-"""A landed file's bytes made text: fetched, decompressed, refused when they are not a CSV, decoded faithfully.
+"""A landed file's bytes made text: decompressed, refused when they are not a CSV, decoded faithfully.
 
 Decoding never replaces a character. UTF-8 is tried first (a UTF-8 byte-order mark is dropped, a
 UTF-16/32 one selects that encoding). Bytes that are not UTF-8 anywhere in the file are a legacy
@@ -14,10 +14,7 @@ import codecs
 import gzip
 import re
 import zlib
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 GZIP_MAGIC = b"\x1f\x8b"
 # Formats that are not CSV, by the bytes they start with (only signatures no CSV header can begin with).
@@ -46,18 +43,6 @@ _BOMS = (
 _LINES = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _LINE_ENDS = re.compile(r"\r\n|\r|\n")
 _LINE_END_BYTES = re.compile(rb"\r\n|\r|\n")
-# Polars' S3 option names, as `Lake.storage_options()` gives them, and boto3's names for them.
-_BOTO3_ARGUMENTS = {
-    "aws_region": "region_name",
-    "region": "region_name",
-    "aws_endpoint_url": "endpoint_url",
-    "aws_endpoint": "endpoint_url",
-    "endpoint_url": "endpoint_url",
-    "aws_access_key_id": "aws_access_key_id",
-    "aws_secret_access_key": "aws_secret_access_key",
-    "aws_session_token": "aws_session_token",
-}
-_IGNORED_OPTIONS = {"aws_allow_http"}  # boto3 follows the endpoint's scheme
 
 
 class UnreadableFileError(ValueError):
@@ -73,26 +58,6 @@ class LandedText:
     compression: str | None  # "gzip" or None
     byte_order_mark: bool
     foreign_lines: frozenset[int]  # lines of a mixed file that are not UTF-8, read as cp1252/Latin-1
-
-
-def fetch_bytes(uri: str, storage_options: Mapping[str, str] | None = None) -> bytes:
-    """The object's bytes, from a local path, a `file://` URI or an `s3://` URI (with Polars' storage options)."""
-    if uri.startswith("s3://"):
-        bucket, _, key = uri.removeprefix("s3://").partition("/")
-        return _s3_client(storage_options or {}).get_object(Bucket=bucket, Key=key)["Body"].read()
-    if uri.startswith("file://"):
-        return Path(unquote(urlparse(uri).path)).read_bytes()
-    return Path(uri).read_bytes()
-
-
-def _s3_client(storage_options: Mapping[str, str]):
-    import boto3  # only S3 lakes need it
-
-    unknown = sorted(set(storage_options) - set(_BOTO3_ARGUMENTS) - _IGNORED_OPTIONS)
-    if unknown:  # an option silently dropped would read with other credentials or from another endpoint
-        raise ValueError(f"storage options {', '.join(unknown)} are not understood when fetching the landed file")
-    arguments = {_BOTO3_ARGUMENTS[k]: v for k, v in storage_options.items() if k in _BOTO3_ARGUMENTS}
-    return boto3.client("s3", **arguments)
 
 
 def line_of(data: bytes | str, position: int) -> int:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import shutil
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,7 +143,7 @@ def _gunzipped(path: Path, target: Path, source: str) -> Path:
     try:
         with gzip.open(path, "rb") as packed, target.open("wb") as out:
             shutil.copyfileobj(packed, out, 1 << 20)
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, zlib.error) as error:
         target.unlink(missing_ok=True)
         raise UnreadableFileError(f"{source}: the file starts as gzip but cannot be decompressed: {error}") from error
     return target
