@@ -13,7 +13,7 @@ setup(
         "dagster-aws==0.29.27",
         "dagster-webserver==1.13.27",
         "polars==1.44.2",
-        "pandera[polars]==0.35.0",
+        "pandera[polars,pandas]==0.35.0",  # pandera imports pandas whatever the backend
         "pyarrow>=14",
         "redshift-connector==2.2.0",
         "pgserver==0.1.4",

@@ -14,13 +14,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from quality_movies import dqdl, stage
-from quality_movies.contract import MissingColumnsError
+from quality_movies import dqdl
 from quality_movies.dqdl.catalogue import spec_for
 from quality_movies.ruleset_config import RulesetConfigError, load_ruleset, sidecar_path, syntax_message
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from quality_movies import stage  # the stage brings pandera along: `lint` does without it
+    from quality_movies.contract import MissingColumnsError
+
     config = load_ruleset(args.rules)
     out = args.out or Path(f"{args.file.stem}_validated")
     try:
@@ -75,6 +77,8 @@ def _lint(args: argparse.Namespace) -> int:
 
 
 def _recommend(args: argparse.Namespace) -> int:
+    from quality_movies import stage
+
     try:
         frame = stage.read_as_crawled(args.file)
     except stage.UnreadableFileError as error:
