@@ -69,8 +69,8 @@ class LandedTable:
     def verification(self) -> pl.LazyFrame | None:
         """For the fast reader, one row: the record count and the rows that may be short records Polars padded.
 
-        Every field is touched, so that Polars checks the whole file's quoting and encoding in the same pass
-        (it raises on what it cannot read). None for the careful reader, which has checked every record.
+        Polars checks the quoting and encoding of the fields it reads, and raises on what it cannot read: the
+        caller's passes read every field. None for the careful reader, which has checked every record.
         """
         if self.reader == "careful":
             return None
@@ -81,7 +81,6 @@ class LandedTable:
             .select(
                 pl.len().alias("rows"),
                 pl.col(_ROW).filter(last.is_null()).implode().alias("suspects"),
-                pl.sum_horizontal(pl.col(self.columns).is_null().sum()).alias("null_fields"),
             )
         )
 
