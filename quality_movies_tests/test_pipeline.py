@@ -172,7 +172,7 @@ def test_a_load_that_fails_half_way_leaves_the_table_unchanged(pipeline, warehou
     )
 
     with pytest.raises(Exception, match="too long"):
-        warehouse.replace_file_rows(SOURCE, rows, "run-that-fails")
+        warehouse.replace_file_rows(SOURCE, rows.lazy(), "run-that-fails")
 
     with warehouse.connection() as conn:
         cursor = conn.cursor()

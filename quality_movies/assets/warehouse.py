@@ -7,7 +7,7 @@ import polars as pl
 
 from quality_movies.assets.metadata import OWNERS, tags, warehouse_schema
 from quality_movies.partitions import landed_files
-from quality_movies.resources.lake import PROCESSED, Lake, run_output_key
+from quality_movies.resources.lake import PROCESSED, Lake, run_output_key, staged_good_rows_key
 from quality_movies.resources.warehouse import SCHEMA, TABLE, VIEW, Warehouse
 
 # An unreachable or dropped warehouse is retried (each load is one transaction, so a retry
@@ -24,9 +24,25 @@ VIEW_SCHEMA = dg.TableSchema(
 )
 
 
+class GoodRowsNotStagedError(dg.Failure):
+    """The file's good rows are not staged: the quality step has not run for it (or failed before routing)."""
+
+
+def staged_good_rows(lake: Lake, partition_key: str) -> pl.LazyFrame:
+    """The good rows the quality step staged for this file, read lazily from the lake."""
+    key = staged_good_rows_key(partition_key)
+    if not lake.exists(key):
+        raise GoodRowsNotStagedError(
+            description=f"no good rows staged at {key!r} ({lake.uri(key)}): the quality step must run "
+            "for this file first (materialize good_rows for the partition), then the load",
+            allow_retries=False,  # waiting does not stage them
+        )
+    return pl.scan_parquet(lake.uri(key), storage_options=lake.storage_options())
+
+
 @dg.asset(
     key=[SCHEMA, TABLE],
-    ins={"good_rows": dg.AssetIn("good_rows")},
+    deps=[dg.AssetKey("good_rows")],
     partitions_def=landed_files,
     group_name="warehouse",
     kinds={"redshift"},
@@ -42,18 +58,20 @@ VIEW_SCHEMA = dg.TableSchema(
         ),
     ],
 )
-def imdb_movies_rating(
-    context: dg.AssetExecutionContext, lake: Lake, warehouse: Warehouse, good_rows: pl.DataFrame
-) -> dg.MaterializeResult:
+def imdb_movies_rating(context: dg.AssetExecutionContext, lake: Lake, warehouse: Warehouse) -> dg.MaterializeResult:
     """The warehouse table of good rows, with lineage columns `source_file`, `run_id`, `loaded_at`.
 
-    Each file's rows are replaced in one transaction: a re-run never duplicates them and a
-    failed load leaves the table as it was. The ingested file is then archived to `processed/`.
+    The good rows staged by the quality step are bulk-loaded (COPY) and replace the file's
+    earlier rows in one transaction: a re-run never duplicates them and a failed load leaves
+    the table as it was. The ingested file is then archived to `processed/`.
     """
     source_file = lake.landing_key(context.partition_key)
-    warehouse.ensure_table()
-    warehouse.replace_file_rows(source_file, good_rows, context.run_id)
-    (in_table,) = warehouse.query_one("count_file_rows", (source_file,))
+    good_rows = staged_good_rows(lake, context.partition_key)
+    with warehouse.session() as session:  # one connection for the whole step
+        session.ensure_table()
+        session.replace_file_rows(source_file, good_rows, context.run_id)
+        in_table = session.count_file_rows(source_file)
+    staged = good_rows.select(pl.len()).collect().item()
     file_name = PurePosixPath(source_file).name
     archived = run_output_key(PROCESSED, context.partition_key, context.run_id, file_name)
     lake.copy(source_file, archived)
@@ -66,8 +84,8 @@ def imdb_movies_rating(
         check_results=[
             dg.AssetCheckResult(
                 check_name=LOADED_MATCHES_GOOD,
-                passed=in_table == good_rows.height,
-                metadata={"rows_in_table": in_table, "good_rows": good_rows.height},
+                passed=in_table == staged,
+                metadata={"rows_in_table": in_table, "good_rows": staged},
             )
         ],
     )
@@ -95,10 +113,11 @@ def year_aggregated_genre(warehouse: Warehouse) -> dg.MaterializeResult:
 
     Created if missing, refreshed after each load; the pipeline-status notification follows it.
     """
-    warehouse.ensure_table()
-    warehouse.refresh_view()
-    groups, movie_count_total = warehouse.query_one("view_summary")
-    (table_rows,) = warehouse.query_one("count_table_rows")
+    with warehouse.session() as session:  # one connection for the whole step
+        session.ensure_table()
+        session.refresh_view()
+        groups, movie_count_total = session.view_summary()
+        table_rows = session.count_table_rows()
     return dg.MaterializeResult(
         metadata={"dagster/row_count": groups, "movie_count_total": movie_count_total, "table_rows": table_rows},
         check_results=[

@@ -44,7 +44,7 @@ def test_staged_rows_carry_the_table_columns_in_table_order(aws):
         source_file=pl.lit("input_data/x.csv"), run_id=pl.lit("r"), loaded_at=pl.lit(None, pl.Datetime("us"))
     )
 
-    key = redshift.stage_for_copy(rows)
+    key = redshift.stage_for_copy(rows.lazy())
 
     staged = pl.read_parquet(stage.uri(key), storage_options=aws.storage_options())
     assert staged.columns == [column.name for column in (*DATA_COLUMNS, *LINEAGE_COLUMNS)]

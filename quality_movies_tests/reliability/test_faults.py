@@ -90,7 +90,7 @@ def test_a_connection_cut_in_the_middle_of_a_load_leaves_the_table_as_it_was(pro
     proxy.cut_after = 300_000  # bytes from the driver: the connection dies during the inserts
 
     with pytest.raises(Exception) as raised:
-        warehouse.replace_file_rows(SOURCE, rows, "run-cut-off")
+        warehouse.replace_file_rows(SOURCE, rows.lazy(), "run-cut-off")
 
     assert SECRET not in str(raised.value)
     assert _table(empty_warehouse) == before
