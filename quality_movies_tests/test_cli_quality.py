@@ -147,8 +147,24 @@ def test_recommended_ruleset_passes_when_validated_on_its_file(tmp_path: Path, c
     assert 'IsComplete "poster_link"' in recommended.read_text()  # crawled (lower-case) names
 
 
-def test_validate_of_a_file_that_is_not_utf8_text_exits_1_with_the_reason(tmp_path: Path, capsys) -> None:
-    latin1 = tmp_path / "latin1.csv"
-    latin1.write_bytes("title,genre\nAmélie,Comedy\n".encode("latin-1"))
-    assert main(["validate", str(latin1), "--no-contract", "--out", str(tmp_path / "out")]) == 1
-    assert f"{latin1} cannot be read as CSV: invalid utf-8" in capsys.readouterr().err
+def test_validate_reads_a_file_that_is_not_utf8_in_its_legacy_encoding_and_says_so(tmp_path: Path, capsys) -> None:
+    # validate now reads through the one landed-file reader, which decodes Windows exports instead of
+    # refusing them (it used to exit 1 with "invalid utf-8"); the encoding it used is reported.
+    legacy = tmp_path / "windows.csv"
+    legacy.write_bytes("title,genre\nAmélie,Comedy\n".encode("cp1252"))
+    summary = _validate_json(capsys, str(legacy), "--no-contract", "--out", str(tmp_path / "out"))
+    assert (summary["reader"]["encoding"], summary["reader"]["reader"]) == ("cp1252", "careful")
+    assert pl.read_parquet(tmp_path / "out" / "good_rows.parquet").to_dicts() == [
+        {"title": "Amélie", "genre": "Comedy"}
+    ]
+
+
+def test_validate_of_a_file_that_is_not_a_csv_exits_1_with_the_reason_and_writes_nothing(
+    tmp_path: Path, capsys
+) -> None:
+    parquet = VARIANTS / "imdb_movies_rating.parquet"
+    assert main(["validate", str(parquet), "--out", str(tmp_path / "out")]) == 1
+    assert (
+        f"quality-movies validate: {parquet}: line 1: not a CSV file: it is a Parquet file" in capsys.readouterr().err
+    )
+    assert list((tmp_path / "out").iterdir()) == []
