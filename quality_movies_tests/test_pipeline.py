@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from quality_movies import dqdl
-from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME
+from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME, staged_good_rows_key
 from quality_movies.resources.warehouse import ROWS_PER_INSERT
 from quality_movies_tests.conftest import expected_good, read_imdb
 from quality_movies_tests.data_files import IMDB_CSV, IMDB_LF_CSV
@@ -156,12 +156,14 @@ def test_a_row_that_cannot_take_the_warehouse_types_is_quarantined_not_lost(pipe
 
 
 def test_a_load_that_fails_half_way_leaves_the_table_unchanged(pipeline, warehouse):
-    pipeline.run(pipeline.land(IMDB_CSV))
+    partition = pipeline.land(IMDB_CSV)
+    pipeline.run(partition)
     with warehouse.connection() as conn:
         cursor = conn.cursor()
         cursor.execute("SELECT run_id, COUNT(*) FROM movies.imdb_movies_rating GROUP BY run_id")
         before = cursor.fetchall()
-    typed = pipeline.lake.read_parquet(pipeline.keys("staging/good_rows")[0])
+    typed = pipeline.lake.read_parquet(staged_good_rows_key(partition))  # the quality step's good rows
+    assert typed.height == EXPECTED_GOOD
     # Rows enough for two INSERT statements; the second carries a year too long for VARCHAR(16).
     size = ROWS_PER_INSERT + 100
     rows = pl.concat([typed] * (size // typed.height + 1)).head(size)
