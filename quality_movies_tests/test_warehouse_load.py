@@ -70,15 +70,25 @@ def _exact(value: object) -> object:
     return value.hex() if isinstance(value, float) else value
 
 
-def _loaded_by_copy(warehouse: EmbeddedWarehouse, rows: pl.DataFrame) -> None:
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _loaded_by_copy(warehouse: EmbeddedWarehouse, rows: pl.DataFrame) -> tuple[dt.datetime, dt.datetime]:
+    """Load through `replace_file_rows`; the window its `loaded_at` (UTC) must fall in."""
+    before = _utc_now()
     warehouse.replace_file_rows(SOURCE, rows.lazy(), "run-1")
+    return before, _utc_now()
 
 
-def _loaded_by_insert(warehouse: EmbeddedWarehouse, rows: pl.DataFrame) -> None:
+def _loaded_by_insert(warehouse: EmbeddedWarehouse, rows: pl.DataFrame) -> tuple[dt.datetime, dt.datetime]:
+    """Load through the INSERT fallback, called directly in a session; the `loaded_at` it was given."""
+    loaded_at = dt.datetime(2024, 5, 6, 7, 8, 9, 123)
     with warehouse.session() as session:
         cursor = session.connection.cursor()
-        warehouse.insert_rows(cursor, with_lineage(rows.lazy(), SOURCE, "run-1", dt.datetime(2024, 5, 6, 7, 8, 9, 123)))
+        warehouse.insert_rows(cursor, with_lineage(rows.lazy(), SOURCE, "run-1", loaded_at))
         session.connection.commit()
+    return loaded_at, loaded_at
 
 
 @pytest.mark.parametrize("load", [_loaded_by_copy, _loaded_by_insert], ids=["copy", "insert_fallback"])
@@ -86,13 +96,14 @@ def test_tricky_values_are_read_back_exactly_as_loaded(empty_warehouse, load):
     rows = _tricky_rows()
     empty_warehouse.ensure_table()
 
-    load(empty_warehouse, rows)
+    earliest, latest = load(empty_warehouse, rows)
 
     back = sorted(_table(empty_warehouse), key=lambda row: row[8])  # meta_score numbers the rows
     expected = [tuple(map(_exact, row)) for row in rows.iter_rows()]
     assert [tuple(map(_exact, row[: rows.width])) for row in back] == expected
     assert {row[rows.width : rows.width + 2] for row in back} == {(SOURCE, "run-1")}
-    assert len({row[-1] for row in back}) == 1 and isinstance(back[0][-1], dt.datetime)
+    (loaded_at,) = {row[-1] for row in back}
+    assert earliest <= loaded_at <= latest
 
 
 def test_reloading_a_file_replaces_its_rows_and_leaves_other_files_alone(empty_warehouse):
