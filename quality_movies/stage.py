@@ -71,7 +71,7 @@ class StageResult:
         """The first quarantined rows failing `rule`, looked for among the first `within` bad records."""
         bad = self.outputs.get(BAD_RECORDS_FILE)
         if bad is None or not self.rows_bad:
-            return pl.DataFrame()
+            return pl.DataFrame(schema=[SOURCE_ROW, *self.table.columns])  # no rows were quarantined
         scan = pl.scan_ndjson(bad, n_rows=within, infer_schema_length=None)
         return scan.filter(pl.col(dqdl.FAIL_COLUMN).list.contains(rule)).head(rows).collect()
 
