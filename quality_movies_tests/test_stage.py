@@ -231,6 +231,9 @@ def test_stop_writes_only_the_rule_outcomes_when_an_error_rule_fails(tmp_path: P
     assert (summary["rows_in"], summary["rows_good"], summary["rows_bad"]) == (1000, None, None)
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [RULE_OUTCOME_FILE]
     assert list(result.outputs) == [RULE_OUTCOME_FILE]
+    # Nothing was quarantined, so a failing rule has no sample; the empty one still has the record's columns.
+    sample = result.failing_samples('ColumnValues "imdb_rating" between 8.5 and 10.3')
+    assert (sample.height, sample.columns) == (0, [SOURCE_ROW, *REQUIRED_COLUMNS])
 
 
 def test_stop_routes_rows_as_usual_when_only_warn_rules_fail(tmp_path: Path) -> None:
