@@ -24,7 +24,6 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import polars as pl
 
@@ -52,23 +51,11 @@ class LandedFile:
     encoding: str
     compression: str | None
     byte_order_mark: bool
-    blank_lines: int
     foreign_lines: tuple[int, ...]  # lines not in `encoding` (mixed files), whose rows are quarantined
 
     @property
     def rows_with_problems(self) -> int:
         return self.frame.filter(pl.col(PARSE_PROBLEMS).list.len() > 0).height
-
-    def metadata(self) -> dict[str, Any]:
-        """How the file was read, for the asset's metadata."""
-        return {
-            "encoding": self.encoding,
-            "compression": self.compression or "none",
-            "byte_order_mark": self.byte_order_mark,
-            "blank_lines_skipped": self.blank_lines,
-            "rows_with_parse_problems": self.rows_with_problems,
-            "lines_not_in_encoding": list(self.foreign_lines),
-        }
 
 
 @dataclass(frozen=True)
@@ -108,14 +95,12 @@ def _table(landed: LandedText, source: str, *, strict: bool) -> LandedFile:
     header = next((record for record in records if record.fields), None)
     if header is None:
         raise UnreadableFileError(f"{source}: the file is empty (not even a header)")
-    blank = header.first_line - 1  # each blank line before the header was one empty record
     names = column_names(header, source)
     width = len(names)
     rows: list[list[str]] = []
     problems: dict[int, list[str]] = {}
     for record in records:
-        if not record.fields:
-            blank += 1
+        if not record.fields:  # a blank line is no record
             continue
         reasons = _problems(record, width, landed, source)
         if reasons:
@@ -124,7 +109,7 @@ def _table(landed: LandedText, source: str, *, strict: bool) -> LandedFile:
         rows.append(fields if len(fields) == width else (fields + [""] * width)[:width])
     frame = _frame(names, rows, problems)
     foreign = tuple(sorted(landed.foreign_lines))
-    return LandedFile(frame, source, landed.encoding, landed.compression, landed.byte_order_mark, blank, foreign)
+    return LandedFile(frame, source, landed.encoding, landed.compression, landed.byte_order_mark, foreign)
 
 
 def _records(text: str, strict: bool) -> Iterator[_Record]:

@@ -31,11 +31,16 @@ def test_bad_files_fail_alone_with_a_clear_error_while_good_files_load_and_the_s
     assert {key for key, result in results.items() if result.success} == {"good.csv", "good.csv.gz"}
     assert empty_warehouse.query_one("count_table_rows")[0] == 2 * expected_good()
     outbox = [json.loads(line) for line in lake.path(f"{NOTIFICATIONS}/outbox.jsonl").read_text().splitlines()]
-    failures = {m["subject"]: m["body"] for m in outbox if m["subject"].startswith("quality_movies FAILED")}
-    assert "the file is empty" in failures["quality_movies FAILED: input_data/empty.csv"]
-    assert "input_data/not_csv.csv" in failures["quality_movies FAILED: input_data/not_csv.csv"]
-    assert "never closed" in failures["quality_movies FAILED: input_data/unclosed.csv"]
-    assert "line 2: a quoted field opened on this line" in failures["quality_movies FAILED: input_data/unclosed.csv"]
+    failures = {
+        json.loads(m["attributes"]["summary"])["source_file"]: m["body"]
+        for m in outbox
+        if m["subject"].startswith("quality_movies FAILED")
+    }
+    assert set(failures) == {"input_data/empty.csv", "input_data/not_csv.csv", "input_data/unclosed.csv"}
+    assert "the file is empty" in failures["input_data/empty.csv"]
+    assert "input_data/not_csv.csv" in failures["input_data/not_csv.csv"]
+    assert "never closed" in failures["input_data/unclosed.csv"]
+    assert "line 2: a quoted field opened on this line" in failures["input_data/unclosed.csv"]
 
     lake.write_bytes("input_data/later.csv", good)  # the sensor keeps going after the failures
     with dg.build_sensor_context(instance=pipeline.instance, cursor=tick.cursor, resources={"lake": lake}) as context:
