@@ -21,8 +21,9 @@ test-quick: $(VENV)/.installed  ## the inner loop: every test except the slow an
 dev: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1
 
-bench: $(VENV)/.installed  ## quality stage vs Polars read and pandera-pandas on generated 1M/5M-row files
-	$(BIN)/python benchmarks/run.py
+# BENCH_ARGS=--quick for a sanity run (200k rows, one run per case); see `python benchmarks/run.py --help`.
+bench: $(VENV)/.installed  ## the targets of the quality path (validate, demo, warehouse load, fixed costs) on 1M/5M rows
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 bench-burst: $(VENV)/.installed  ## 200 files landed at once through the daemon, sensor and run queue
 	$(BIN)/python benchmarks/burst.py --files 200
