@@ -4,7 +4,6 @@ import json
 from abc import abstractmethod
 from pathlib import Path
 
-import boto3
 import dagster as dg
 from pydantic import Field
 
@@ -51,6 +50,8 @@ class GlueCatalog(Catalog):
     endpoint_url: str | None = Field(default=None, description="Glue-compatible endpoint instead of AWS.")
 
     def _client(self):
+        import boto3  # only the Glue catalog needs it: local runs start without loading it
+
         return boto3.client("glue", region_name=self.region, endpoint_url=self.endpoint_url)
 
     def get_columns(self, table: str) -> CatalogColumns | None:

@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import boto3
 import dagster as dg
 from pydantic import Field
 
@@ -69,6 +68,8 @@ class SnsNotifier(Notifier):
     endpoint_url: str | None = Field(default=None, description="SNS-compatible endpoint instead of AWS.")
 
     def _send(self, message: Message) -> None:
+        import boto3  # only the AWS notifier needs it: local runs start without loading it
+
         client = boto3.client("sns", region_name=self.region, endpoint_url=self.endpoint_url)
         client.publish(
             TopicArn=self.topic_arn,

@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
-import boto3
-from dagster_aws.s3.sensor import get_objects
 from pydantic import Field
 
 from quality_movies.resources.lake import Lake, LakeObject, safe_key
@@ -25,6 +23,8 @@ class S3Lake(Lake):
     endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint instead of AWS.")
 
     def client(self):
+        import boto3  # only the S3 lake needs it: local runs start without loading it
+
         return boto3.client("s3", region_name=self.region, endpoint_url=self.endpoint_url)
 
     def uri(self, key: str) -> str:
@@ -48,6 +48,8 @@ class S3Lake(Lake):
         return _as_lake_object(key, head["ContentLength"], head["ETag"], head["LastModified"])
 
     def list_objects(self, prefix: str) -> list[LakeObject]:
+        from dagster_aws.s3.sensor import get_objects  # dagster-aws's paginating lister, loaded when used
+
         listed = get_objects(self.bucket, prefix=f"{safe_key(prefix)}/", client=self.client())
         return [_as_lake_object(o["Key"], o["Size"], o["ETag"], o["LastModified"]) for o in listed]
 
