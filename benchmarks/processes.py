@@ -1,18 +1,18 @@
 """Whole processes, timed from the outside: what a user waits for when they type the command.
 
-Each command runs as a fresh child; its wall time is measured around it and its peak RSS is the one
-the kernel reports when the child is reaped (`os.wait4`: that child and the children it waited for,
-never PostgreSQL, which pgserver detaches from the process that starts it).
+Each command runs as a fresh child of a tiny launcher (timed.py), which measures its wall time and
+the peak RSS the kernel reports when the child is reaped (`os.wait4`: that child and the children it
+waited for, never PostgreSQL, which pgserver detaches from the process that starts it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,25 +62,20 @@ def run_process(argv: Sequence[str], env: Mapping[str, str], cwd: Path, watch: P
 
     `watch` names a PostgreSQL data folder whose processes are sampled meanwhile (`postgres_peak_rss`).
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        sampler = PeakSampler(PostgresServing(watch), every=0.25) if watch else None
-        start = time.perf_counter()
-        child = subprocess.Popen(list(argv), stdout=out, stderr=err, env=dict(env), cwd=cwd)
-        if sampler:
-            sampler.__enter__()
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - start
-        if sampler:
-            sampler.__exit__()
-        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
-        out.seek(0), err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    if child.returncode != 0:
-        raise CommandFailedError(f"{' '.join(argv)} exited {child.returncode}:\n{stderr[-3000:]}{stdout[-2000:]}")
-    measured = {"seconds": seconds, "peak_rss": usage.ru_maxrss * 1024}  # kB on Linux
-    if sampler:
+    sampler = PeakSampler(PostgresServing(watch), every=0.25) if watch else contextlib.nullcontext()
+    with tempfile.TemporaryDirectory() as launch, sampler:
+        stdout, stderr = Path(launch) / "stdout", Path(launch) / "stderr"
+        measured_file = Path(launch) / "measured.json"
+        with stdout.open("wb") as out, stderr.open("wb") as err:
+            launcher = [sys.executable, "-S", str(HERE / "timed.py"), str(measured_file), *argv]
+            subprocess.run(launcher, stdout=out, stderr=err, env=dict(env), cwd=cwd, check=False)
+        measured = json.loads(measured_file.read_text())
+        printed, errors = stdout.read_text(), stderr.read_text()
+    if measured.pop("returncode") != 0:
+        raise CommandFailedError(f"{' '.join(argv)} failed:\n{errors[-3000:]}{printed[-2000:]}")
+    if watch:
         measured["postgres_peak_rss"] = sampler.peak_rss
-    return measured | {"output": _json_or_text(stdout)}
+    return measured | {"output": _json_or_text(printed)}
 
 
 def _json_or_text(stdout: str) -> Any:
