@@ -60,7 +60,7 @@ class LandedTable:
     def scan(self) -> pl.LazyFrame:
         """The data columns as text (empty fields null) and `ParseProblems`, one row per record."""
         if self.reader == "careful":
-            return pl.scan_ipc(self.file, memory_map=False)  # chunks, not mapped pages counted as resident
+            return pl.scan_ipc(self.file, memory_map=False, glob=False)  # chunks, not mapped pages counted as resident
         lazy = pl.scan_csv(self.file, infer_schema=False, new_columns=list(self.columns), glob=False, rechunk=False)
         # Quoted or not, an empty field is null, as the careful reader has it.
         text = [pl.when(pl.col(name) != "").then(pl.col(name)).alias(name) for name in self.columns]

@@ -17,11 +17,13 @@ raises `UnreadableFileError` (or `MissingColumnsError`) and leaves no output beh
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -67,13 +69,17 @@ class StageResult:
     columns: crawl.CatalogColumns  # the crawled types the rules ran on
     outputs: dict[str, Path]  # by file name; good and bad rows are absent when the run stopped
 
-    def failing_samples(self, rule: str, rows: int = 5, within: int = 100_000) -> pl.DataFrame:
-        """The first quarantined rows failing `rule`, looked for among the first `within` bad records."""
+    def failing_samples(self, rule: str | None, rows: int = 5, within: int = 100_000) -> pl.DataFrame:
+        """The first quarantined rows failing `rule` (any, for None), among the first `within` bad records."""
         bad = self.outputs.get(BAD_RECORDS_FILE)
         if bad is None or not self.rows_bad:
             return pl.DataFrame(schema=[SOURCE_ROW, *self.table.columns])  # no rows were quarantined
-        scan = pl.scan_ndjson(bad, n_rows=within, infer_schema_length=None)
-        return scan.filter(pl.col(dqdl.FAIL_COLUMN).list.contains(rule)).head(rows).collect()
+        with bad.open("rb") as lines:  # a path would be read as a glob pattern: keys and folders are data
+            head = b"".join(islice(lines, rows if rule is None else within))
+        found = pl.read_ndjson(io.BytesIO(head), infer_schema_length=None)
+        if rule is not None:
+            found = found.filter(pl.col(dqdl.FAIL_COLUMN).list.contains(rule))
+        return found.head(rows)
 
     @property
     def rows_in(self) -> int:
@@ -172,7 +178,7 @@ def _evaluate_and_route(
         bad_rows.sink_ndjson(outputs[BAD_RECORDS_FILE], engine="streaming")
         if contract:
             _validate_written(outputs[GOOD_ROWS_FILE])
-        rows_good = pl.scan_parquet(outputs[GOOD_ROWS_FILE]).select(pl.len()).collect().item()
+        rows_good = pl.scan_parquet(outputs[GOOD_ROWS_FILE], glob=False).select(pl.len()).collect().item()
         summary |= {"rows_good": rows_good, "rows_bad": _count_lines(outputs[BAD_RECORDS_FILE])}
         written = outputs
     summary |= verdict.summary() | {"reader": table.metadata()}
@@ -241,7 +247,7 @@ def _validate_written(good_rows: Path, batch_rows: int = 250_000) -> None:
 
     The contract and the model are one: a rejection here is a bug, not bad data.
     """
-    for batch in pl.scan_parquet(good_rows).collect_batches(chunk_size=batch_rows):
+    for batch in pl.scan_parquet(good_rows, glob=False).collect_batches(chunk_size=batch_rows):
         WarehouseRow.validate(batch, lazy=True)
 
 

@@ -110,7 +110,7 @@ def _rule_check_results(config: RulesetConfig, names: dict[str, str], result: St
 
 
 def _bad_rows_preview(result: StageResult) -> str:
-    bad = pl.read_ndjson(result.outputs[BAD_RECORDS_FILE], n_rows=SAMPLE_ROWS) if result.rows_bad else pl.DataFrame()
+    bad = result.failing_samples(rule=None, rows=SAMPLE_ROWS)
     shown = [SOURCE_ROW, "series_title", dqdl.FAIL_COLUMN, "ContractViolations"]
     return markdown_table(bad.select([c for c in shown if c in bad.columns]))
 

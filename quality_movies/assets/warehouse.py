@@ -37,7 +37,7 @@ def staged_good_rows(lake: Lake, partition_key: str) -> pl.LazyFrame:
             "for this file first (materialize good_rows for the partition), then the load",
             allow_retries=False,  # waiting does not stage them
         )
-    return pl.scan_parquet(lake.uri(key), storage_options=lake.storage_options())
+    return pl.scan_parquet(lake.uri(key), storage_options=lake.storage_options(), glob=False)  # keys are data
 
 
 @dg.asset(

@@ -156,7 +156,7 @@ class Lake(dg.ConfigurableResource):
         """Remove one object, if it exists."""
 
     def read_parquet(self, key: str) -> pl.DataFrame:
-        return pl.read_parquet(self.uri(key), storage_options=self.storage_options())
+        return pl.read_parquet(self.uri(key), storage_options=self.storage_options(), glob=False)
 
     def write_frame(self, key: str, frame: pl.DataFrame, file_format: str) -> None:
         """Write `frame` as `parquet` or `ndjson` (JSON Lines) to `key`."""
