@@ -64,6 +64,22 @@ def own_heap() -> PeakSampler:
     return PeakSampler(lambda: ["self"])
 
 
+class ChildOf:
+    """Callable: the first child of `parent` once it has one (the command a launcher started), remembered."""
+
+    def __init__(self, parent: int) -> None:
+        self.parent, self.pid = parent, None
+
+    def __call__(self) -> list[int]:
+        if self.pid is None:
+            try:
+                children = psutil.Process(self.parent).children()
+            except psutil.NoSuchProcess:
+                return []
+            self.pid = children[0].pid if children else None
+        return [self.pid] if self.pid else []
+
+
 class PostgresServing:
     """Callable: the PostgreSQL processes serving `data_dir`, its postmaster and the postmaster's children.
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from memory import PeakSampler, PostgresServing
+from memory import ChildOf, PeakSampler, PostgresServing
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -60,21 +60,26 @@ def polars_to_jsonl(csv_path: Path, target: Path) -> list[str]:
 def run_process(argv: Sequence[str], env: Mapping[str, str], cwd: Path, watch: Path | None = None) -> dict[str, Any]:
     """Run `argv` to its end: wall seconds, peak RSS of the process, its output (JSON if it printed one).
 
-    `watch` names a PostgreSQL data folder whose processes are sampled meanwhile (`postgres_peak_rss`).
+    The process's anonymous memory is sampled meanwhile (`peak_heap`: its RSS also counts the pages of
+    files it maps, which the system can drop at will); `watch` names a PostgreSQL data folder whose
+    processes are sampled too (`postgres_peak_rss`).
     """
-    sampler = PeakSampler(PostgresServing(watch), every=0.25) if watch else contextlib.nullcontext()
-    with tempfile.TemporaryDirectory() as launch, sampler:
+    postgres = PeakSampler(PostgresServing(watch), every=0.25) if watch else contextlib.nullcontext()
+    with tempfile.TemporaryDirectory() as launch, postgres:
         stdout, stderr = Path(launch) / "stdout", Path(launch) / "stderr"
         measured_file = Path(launch) / "measured.json"
         with stdout.open("wb") as out, stderr.open("wb") as err:
             launcher = [sys.executable, "-S", str(HERE / "timed.py"), str(measured_file), *argv]
-            subprocess.run(launcher, stdout=out, stderr=err, env=dict(env), cwd=cwd, check=False)
+            started = subprocess.Popen(launcher, stdout=out, stderr=err, env=dict(env), cwd=cwd)
+            with PeakSampler(ChildOf(started.pid), every=0.05) as command:
+                started.wait()
         measured = json.loads(measured_file.read_text())
         printed, errors = stdout.read_text(), stderr.read_text()
     if measured.pop("returncode") != 0:
         raise CommandFailedError(f"{' '.join(argv)} failed:\n{errors[-3000:]}{printed[-2000:]}")
+    measured["peak_heap"] = command.peak_anon
     if watch:
-        measured["postgres_peak_rss"] = sampler.peak_rss
+        measured["postgres_peak_rss"] = postgres.peak_rss
     return measured | {"output": _json_or_text(printed)}
 
 
