@@ -121,6 +121,9 @@ class RedshiftProtocolAdapter:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            # Replies are small messages relayed as they come: without this, Nagle's algorithm and the
+            # client's delayed acknowledgements hold each one back (measured 86 ms a query; 1.3 ms with it).
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             threading.Thread(target=self._handle, args=(client,), daemon=True).start()
 
     def _handle(self, client: socket.socket) -> None:

@@ -59,6 +59,9 @@ ROWS_PER_INSERT = MAX_BIND_PARAMETERS // len(TABLE_COLUMNS)
 # megabytes in the backend. 0 sends every statement unnamed, so the server holds at most one. Measured
 # on 100k rows with varying NULLs: backend peak 113 MiB instead of 787 MiB, ~10% slower.
 MAX_PREPARED_STATEMENTS = 0
+# Named, the session shows who it is in pg_stat_activity / STV_SESSIONS; unnamed, the driver walks the
+# interpreter's stack at every connect to find a name (0.1-0.4 s measured).
+APPLICATION = "quality_movies"
 # pgserver guards its start-up against other processes (a file lock) but not against other
 # threads of this one: two threads would both run initdb on the same folder.
 _EMBEDDED_START = threading.Lock()
@@ -158,7 +161,7 @@ class RedshiftWarehouse(Warehouse):
     copy_stage: S3Lake | None = Field(default=None, description="Bucket where good rows are staged for COPY.")
 
     def _connect(self) -> redshift_connector.Connection:
-        common = {"host": self.host, "port": self.port, "database": self.database}
+        common = {"host": self.host, "port": self.port, "database": self.database, "application_name": APPLICATION}
         if self.iam:
             return redshift_connector.connect(
                 iam=True,
@@ -224,6 +227,7 @@ class EmbeddedWarehouse(Warehouse):
             user="postgres",
             password="",
             ssl=False,
+            application_name=APPLICATION,
             max_prepared_statements=MAX_PREPARED_STATEMENTS,
         )
 
