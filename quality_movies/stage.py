@@ -23,6 +23,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
@@ -56,6 +57,7 @@ GOOD_ROWS_FILE = "good_rows.parquet"
 BAD_RECORDS_FILE = "bad_records.jsonl"
 RULE_OUTCOME_FILE = "rule_outcome.json"
 Done = TypeVar("Done")
+SAMPLED_BAD_RECORDS = 10_000  # where rows failing each rule are looked for, to show a few
 RAW = "__raw__"  # the landed text of a typed column `x` travels as `__raw__x`, invisible to the rules
 
 
@@ -69,17 +71,21 @@ class StageResult:
     columns: crawl.CatalogColumns  # the crawled types the rules ran on
     outputs: dict[str, Path]  # by file name; good and bad rows are absent when the run stopped
 
-    def failing_samples(self, rule: str | None, rows: int = 5, within: int = 100_000) -> pl.DataFrame:
-        """The first quarantined rows failing `rule` (any, for None), among the first `within` bad records."""
-        bad = self.outputs.get(BAD_RECORDS_FILE)
-        if bad is None or not self.rows_bad:
-            return pl.DataFrame(schema=[SOURCE_ROW, *self.table.columns])  # no rows were quarantined
-        with bad.open("rb") as lines:  # a path would be read as a glob pattern: keys and folders are data
-            head = b"".join(islice(lines, rows if rule is None else within))
-        found = pl.read_ndjson(io.BytesIO(head), infer_schema_length=None)
+    def failing_samples(self, rule: str | None, rows: int = 5) -> pl.DataFrame:
+        """The first quarantined rows failing `rule` (any, for None), among the first `SAMPLED_BAD_RECORDS`."""
+        found = self._first_bad_records
         if rule is not None:
             found = found.filter(pl.col(dqdl.FAIL_COLUMN).list.contains(rule))
         return found.head(rows)
+
+    @cached_property
+    def _first_bad_records(self) -> pl.DataFrame:
+        bad = self.outputs.get(BAD_RECORDS_FILE)
+        if bad is None or not self.rows_bad:
+            return pl.DataFrame(schema={SOURCE_ROW: pl.UInt32, **dict.fromkeys(self.table.columns, pl.String)})
+        with bad.open("rb") as lines:  # a path would be read as a glob pattern: keys and folders are data
+            head = b"".join(islice(lines, SAMPLED_BAD_RECORDS))
+        return pl.read_ndjson(io.BytesIO(head), infer_schema_length=None)
 
     @property
     def rows_in(self) -> int:
