@@ -74,7 +74,7 @@ class StageResult:
     def failing_samples(self, rule: str | None, rows: int = 5) -> pl.DataFrame:
         """The first quarantined rows failing `rule` (any, for None), among the first `SAMPLED_BAD_RECORDS`."""
         found = self._first_bad_records
-        if rule is not None:
+        if rule is not None and not found.is_empty():
             found = found.filter(pl.col(dqdl.FAIL_COLUMN).list.contains(rule))
         return found.head(rows)
 
