@@ -120,6 +120,13 @@ class Warehouse(dg.ConfigurableResource):
         with self.session() as session:
             session.refresh_view()
 
+    def lock_file_rows(self, cursor: redshift_connector.Cursor, source_file: str) -> None:
+        """Hold, until the transaction ends, the lock that lets one load of `source_file` run at a time.
+
+        Redshift has no advisory locks: the table itself is locked (`sql/lock_table.sql`).
+        """
+        cursor.execute(self.statement("lock_table"))
+
     @abstractmethod
     def bulk_load(self, cursor: redshift_connector.Cursor, rows: pl.LazyFrame) -> int:
         """Load `rows` (every table column, in order) inside the cursor's transaction; the rows loaded, or -1."""
@@ -230,6 +237,10 @@ class EmbeddedWarehouse(Warehouse):
             application_name=APPLICATION,
             max_prepared_statements=MAX_PREPARED_STATEMENTS,
         )
+
+    def lock_file_rows(self, cursor: redshift_connector.Cursor, source_file: str) -> None:
+        """A transaction-level advisory lock on (table, `source_file`): loads of other files go on meanwhile."""
+        cursor.execute(self.statement("lock_file_rows"), (f"{self.schema_name}.{self.table_name}", source_file))
 
     def bulk_load(self, cursor: redshift_connector.Cursor, rows: pl.LazyFrame) -> int:
         """Stream the rows to a CSV file the server can read and COPY it; the file is removed whatever happens."""

@@ -114,13 +114,15 @@ class WarehouseSession:
     def replace_file_rows(self, source_file: str, rows: pl.LazyFrame, run_id: str) -> int:
         """Atomically replace the rows of `source_file` with `rows` (data columns typed as the contract says).
 
-        One transaction: the file's old rows are deleted, the new ones bulk-loaded with their lineage
-        (`source_file`, `run_id`, `loaded_at`); any failure rolls back, leaving the table exactly as it
-        was. Returns the rows loaded.
+        One transaction, holding the file's lock from its first statement (`Warehouse.lock_file_rows`), so
+        two loads of one file at once run one after the other and end with one copy: the file's old rows
+        are deleted, the new ones bulk-loaded with their lineage (`source_file`, `run_id`, `loaded_at`);
+        any failure rolls back, leaving the table exactly as it was. Returns the rows loaded.
         """
         loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         cursor = self.connection.cursor()
         try:
+            self.warehouse.lock_file_rows(cursor, source_file)
             cursor.execute(self.warehouse.statement("delete_file_rows"), (source_file,))
             loaded = self.warehouse.bulk_load(cursor, with_lineage(rows, source_file, run_id, loaded_at))
             if loaded < 0:  # the server did not say how many rows the COPY loaded
