@@ -5,15 +5,17 @@ The only command that needs Dagster, so `cli.py` imports this module only when i
 
 from __future__ import annotations
 
+import filecmp
 import os
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
+from quality_movies.assets.landing import ETAG_TAG, ingested_by
 from quality_movies.definitions import build_definitions, resolved, resources_from_env
 from quality_movies.partitions import landed_files
-from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME
+from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME, Lake
 from quality_movies.run_summary import file_and_reason, summarize_run
 
 
@@ -31,20 +33,58 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
 
 
-def run_demo(file: Path, home: Path, verbose: bool = False) -> dict[str, Any]:
-    """Land `file`, materialize the whole graph for it with every check, and summarise."""
+def _land(lake: Lake, file: Path, key: str) -> str:
+    """Copy `file` to `key` unless the lake holds the same bytes there already; the landed object's ETag.
+
+    Copying the same bytes again would give the object a new ETag (locally: a new modification time),
+    which the sensor and the record of ingested files would take for new content.
+    """
+    if lake.exists(key) and lake.describe(key).size == file.stat().st_size:
+        with lake.local_file(key) as landed:
+            if filecmp.cmp(file, landed, shallow=False):
+                return lake.describe(key).etag
+    lake.put_file(file, key)
+    return lake.describe(key).etag
+
+
+def run_demo(
+    file: Path, home: Path, verbose: bool = False, instance: dg.DagsterInstance | None = None
+) -> dict[str, Any]:
+    """Land `file` and materialize the whole graph for it with every check, unless that content was ingested.
+
+    A file already ingested with the same content (by an earlier demo or by the landing sensor) is not run
+    again: the summary is that earlier run's, with `already_ingested` set.
+    """
     lake = resolved(resources_from_env(home)["lake"])
     key = f"{lake.landing_prefix}/{file.name}"
-    lake.put_file(file, key)
+    etag = _land(lake, file, key)
     partition_key = lake.partition_key(key)
-    instance = _instance()
+    instance = instance or _instance()
+    earlier = ingested_by(instance, partition_key, etag)
+    if earlier is not None:
+        return _summary(instance, earlier, lake, key, already_ingested=True)
     instance.add_dynamic_partitions(landed_files.name, [partition_key])
     job = build_definitions(home).resolve_job_def("ingest_landed_file")
     result = job.execute_in_process(
-        partition_key=partition_key, instance=instance, raise_on_error=False, run_config=run_config(verbose)
+        partition_key=partition_key,
+        instance=instance,
+        raise_on_error=False,
+        run_config=run_config(verbose),
+        tags={ETAG_TAG: etag},
     )
-    summary = summarize_run(instance, result.run_id)
-    summary["success"] = result.success
+    return _summary(instance, result.run_id, lake, key, already_ingested=False)
+
+
+def _run_status(instance: dg.DagsterInstance, run_id: str) -> str:
+    run = instance.get_run_by_id(run_id)
+    return run.status.value if run else "UNKNOWN"
+
+
+def _summary(instance: dg.DagsterInstance, run_id: str, lake: Lake, key: str, already_ingested: bool) -> dict[str, Any]:
+    summary = summarize_run(instance, run_id)
+    summary["status"] = _run_status(instance, run_id)
+    summary["success"] = summary["status"] == dg.DagsterRunStatus.SUCCESS.value
+    summary["already_ingested"] = already_ingested
     summary["source_file"] = summary["source_file"] or key  # a run that failed before landing_file measured it
     summary["lake"] = {
         "input": lake.uri(key),
@@ -59,6 +99,12 @@ def run_demo(file: Path, home: Path, verbose: bool = False) -> dict[str, Any]:
 
 def headline(summary: dict[str, Any]) -> str:
     """`Run <id> succeeded for <file>`, or `Run <id> FAILED for <file>: <reason>`."""
+    if summary.get("already_ingested"):
+        return (
+            f"{summary['source_file']} was ingested already with this content "
+            f"(run {summary['run_id']}: {summary['status']}); "
+            "not run again. Re-materialize its partition in the UI to run it anyway."
+        )
     if summary["success"]:
         return f"Run {summary['run_id']} succeeded for {summary['source_file']}"
     reason = summary.get("error") or "no step reported an error"

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from quality_movies.assets.landing import ETAG_TAG, ingested_by
 from quality_movies.jobs import ingest_landed_file
 from quality_movies.notifications import status_message
 from quality_movies.partitions import landed_files
@@ -68,19 +69,20 @@ def is_landable(key: str, landing_prefix: str) -> bool:
     job=ingest_landed_file,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Adds a partition and requests a run for each new or re-uploaded CSV under the landing prefix.",
+    description="Adds a partition and requests a run for each new or re-uploaded CSV under the landing prefix, "
+    "unless that content was ingested already (by `quality-movies demo` or an earlier run).",
 )
 def landing_sensor(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorResult:
     cursor = LandingCursor.from_json(context.cursor)
     listed = [o for o in lake.list_objects(lake.landing_prefix) if is_landable(o.key, lake.landing_prefix)]
     new = sorted(cursor.unseen(listed), key=lambda o: (o.last_modified, o.key))
-    partitions = {lake.partition_key(o.key) for o in new}
+    # The cursor only knows what this sensor saw; the instance knows what was ingested, by whom.
+    to_ingest = [o for o in new if ingested_by(context.instance, lake.partition_key(o.key), o.etag) is None]
+    partitions = {lake.partition_key(o.key) for o in to_ingest}
     known = set(context.instance.get_dynamic_partitions(landed_files.name))
     runs = [
-        dg.RunRequest(
-            partition_key=lake.partition_key(o.key), run_key=_version(o), tags={"quality_movies/etag": o.etag}
-        )
-        for o in new
+        dg.RunRequest(partition_key=lake.partition_key(o.key), run_key=_version(o), tags={ETAG_TAG: o.etag})
+        for o in to_ingest
     ]
     return dg.SensorResult(
         run_requests=runs,

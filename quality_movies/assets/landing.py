@@ -37,3 +37,37 @@ def landed_file(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materialize
         },
         data_version=dg.DataVersion(found.etag),
     )
+
+
+# The record of what was ingested is the instance's own: each landed_file materialization carries the object's
+# ETag (its data version). The sensor and `quality-movies demo` both consult it, so a file is ingested once per
+# content whichever of them sees it first; a run already requested for that content (queued, running, or one
+# that stopped before landed_file was measured) counts too, which closes the gap between a run's start and that
+# materialization.
+ETAG_TAG = "quality_movies/etag"
+PARTITION_TAG = "dagster/partition"
+
+
+def _last_landed(instance: dg.DagsterInstance, partition_key: str) -> tuple[str | None, str] | None:
+    """(ETag, run id) of the last landed_file materialized for `partition_key`, or None if it never was."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=landed_file.key, asset_partitions=[partition_key]), limit=1
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return None
+    etag = records[0].asset_materialization.metadata.get("etag")
+    return (None if etag is None else str(etag.value)), records[0].run_id
+
+
+def run_for_content(instance: dg.DagsterInstance, partition_key: str, etag: str) -> str | None:
+    """The id of a run already requested for this file's content (by the sensor or `demo`), if any."""
+    runs = instance.get_run_records(dg.RunsFilter(tags={PARTITION_TAG: partition_key, ETAG_TAG: etag}), limit=1)
+    return runs[0].dagster_run.run_id if runs else None
+
+
+def ingested_by(instance: dg.DagsterInstance, partition_key: str, etag: str) -> str | None:
+    """The run that ingested (or is ingesting) this content of the file, or None if none did."""
+    last = _last_landed(instance, partition_key)
+    if last is not None and last[0] == etag:
+        return last[1]
+    return run_for_content(instance, partition_key, etag)
