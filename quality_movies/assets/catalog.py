@@ -58,28 +58,31 @@ def schema_drift(previous: CatalogColumns | None, current: CatalogColumns) -> di
     tags=tags("catalog"),
     check_specs=[
         dg.AssetCheckSpec(
-            SCHEMA_CHECK, asset="crawled_table", description="The file has the columns and types of the previous crawl."
+            SCHEMA_CHECK,
+            asset="crawled_table",
+            description="The file has the columns and types of the catalog table (the last file that loaded).",
         )
     ],
 )
 def crawled_table(context: dg.AssetExecutionContext, lake: Lake, catalog: Catalog) -> dg.MaterializeResult:
-    """The catalog table of the landing prefix, its schema inferred as Glue's crawler would from the file's head.
+    """The file's schema, inferred as Glue's crawler would from its head, and its drift against the catalog table.
 
-    The rules run on these types. Drift against the previous crawl (added, removed or retyped columns) is
-    recorded here and flagged by a warning check; it does not stop the run, since the quality stage judges
-    the rows.
+    The rules run on these types. The catalog keeps the last good schema: it is updated (`register_crawl`)
+    only once the quality step has read the whole file and routed its rows, so a file that fails before
+    that never replaces the table, and drift (added, removed or retyped columns) is always measured against
+    the last file that loaded. Drift is flagged by a warning check; it does not stop the run, since the
+    quality stage judges the rows.
     """
     key = lake.landing_key(context.partition_key)
     with bad_input_explained():
         columns = crawl_landed(lake, key)
     table = catalog_table_name(lake)
     drift = schema_drift(catalog.get_columns(table), columns)
-    entry = catalog.put_table(table, columns, location=lake.uri(lake.landing_prefix) + "/")
     drifted = any(drift.values())
     return dg.MaterializeResult(
         metadata={
             "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(c["name"], c["type"]) for c in columns]),
-            "catalog_entry": dg.MetadataValue.path(entry),
+            "catalog_table": f"{catalog.database}.{table}",
             "schema_drift": dg.MetadataValue.json(drift),
         },
         check_results=[
@@ -91,3 +94,12 @@ def crawled_table(context: dg.AssetExecutionContext, lake: Lake, catalog: Catalo
             )
         ],
     )
+
+
+def register_crawl(lake: Lake, catalog: Catalog, columns: CatalogColumns) -> str:
+    """Make `columns` the catalog table's schema (Glue or local alike); where a person finds the entry.
+
+    Called by the quality step once the file's rows are routed: only a file that got that far replaces
+    the schema the next crawl is compared with.
+    """
+    return catalog.put_table(catalog_table_name(lake), columns, location=lake.uri(lake.landing_prefix) + "/")

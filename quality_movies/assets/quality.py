@@ -14,10 +14,11 @@ import dagster as dg
 import polars as pl
 
 from quality_movies import dqdl
-from quality_movies.assets.catalog import crawled_table
+from quality_movies.assets.catalog import crawled_table, register_crawl
 from quality_movies.assets.failures import bad_input_explained
 from quality_movies.assets.metadata import OWNERS, SAMPLE_ROWS, column_schema, markdown_table, tags
 from quality_movies.partitions import landed_files
+from quality_movies.resources.catalog import Catalog
 from quality_movies.resources.lake import (
     BAD_RECORDS,
     RULE_OUTCOME,
@@ -191,7 +192,7 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
             ),
         ],
     )
-    def quality_stage(context: dg.AssetExecutionContext, lake: Lake):
+    def quality_stage(context: dg.AssetExecutionContext, lake: Lake, catalog: Catalog):
         key = lake.landing_key(context.partition_key)
         with lake.local_file(key) as landed, lake.scratch() as out:
             with bad_input_explained():
@@ -206,6 +207,7 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
             if result.verdict.stop_reason:
                 stopped = f"{key}: {result.verdict.stop_reason}; no row was routed or loaded"
                 raise DatasetFailedError(description=stopped, allow_retries=False)
+            register_crawl(lake, catalog, result.columns)  # rows routed: the catalog keeps this file's schema
 
             preview = _bad_rows_preview(result)
             bad_key = _replace_file_output(lake, BAD_RECORDS, context, result.outputs[BAD_RECORDS_FILE])
