@@ -74,7 +74,7 @@ def crawled_table(context: dg.AssetExecutionContext, lake: Lake, catalog: Catalo
     quality stage judges the rows.
     """
     key = lake.landing_key(context.partition_key)
-    with bad_input_explained():
+    with bad_input_explained(key):
         columns = crawl_landed(lake, key)
     table = catalog_table_name(lake)
     drift = schema_drift(catalog.get_columns(table), columns)
