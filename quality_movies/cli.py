@@ -1,6 +1,7 @@
 """`quality-movies`: run the pipeline, or only its quality stage, from a terminal.
 
-Only `demo` needs Dagster; it is imported there, so that `lint`, `validate` and `recommend` start fast.
+Only `demo` (and `sql`, for the warehouse resource) need Dagster; it is imported there, so that `lint`,
+`validate`, `recommend` and `bad-rows` start fast.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from quality_movies.lake_commands import LAKE_COMMANDS, add_lake_commands, run_lake_command
 from quality_movies.quality_commands import QUALITY_COMMANDS, add_quality_commands, run_quality_command
 
 SAMPLE = Path(__file__).parent / "sample" / "imdb_movies_rating.csv"
@@ -37,10 +39,13 @@ def main(argv: list[str] | None = None) -> int:
         "--verbose", action="store_true", help="also print Dagster's own log, with stack traces, to stderr"
     )
     add_quality_commands(commands)
+    add_lake_commands(commands)
     args = parser.parse_args(argv)
 
     if args.command in QUALITY_COMMANDS:
         return run_quality_command(parser, args)
+    if args.command in LAKE_COMMANDS:
+        return run_lake_command(args)
     if not args.file.is_file():
         parser.error(f"{args.file} is not a file")
     return _demo(args)

@@ -115,8 +115,10 @@ def _dagster_modules_after(args: list[str]) -> list[str]:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def test_lint_and_validate_never_import_dagster(tmp_path):
+def test_lint_validate_and_bad_rows_never_import_dagster(tmp_path, monkeypatch):
     ruleset = str(Path(quality_movies.__file__).parent / "rules" / "movies.dqdl")
+    monkeypatch.setenv("QUALITY_MOVIES_HOME", str(tmp_path))
 
     assert _dagster_modules_after(["lint", ruleset]) == []
     assert _dagster_modules_after(["validate", str(IMDB_CSV), "--out", str(tmp_path)]) == []
+    assert _dagster_modules_after(["bad-rows"]) == []
