@@ -8,7 +8,7 @@ The ruleset is configuration, so the assets are built from it (`build_quality_st
 
 import json
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import dagster as dg
 import polars as pl
@@ -21,7 +21,9 @@ from quality_movies.partitions import landed_files
 from quality_movies.resources.catalog import Catalog
 from quality_movies.resources.lake import (
     BAD_RECORDS,
+    PROCESSED,
     RULE_OUTCOME,
+    Fingerprint,
     Lake,
     file_output_prefix,
     run_output_key,
@@ -31,6 +33,7 @@ from quality_movies.ruleset_config import RulesetConfig
 from quality_movies.stage import BAD_RECORDS_FILE, GOOD_ROWS_FILE, SOURCE_ROW, StageResult, run_stage
 
 QUALITY_STAGE = "quality_stage"
+LANDED = dg.AssetKey("landed_file")
 EVALUATED, GOOD, BAD = dg.AssetKey("dq_evaluated_rows"), dg.AssetKey("good_rows"), dg.AssetKey("bad_rows")
 ROWS_CONSERVED = "rows_conserved"
 OPERATOR_WORDS = {">=": "gte", "<=": "lte", "!=": "ne", ">": "gt", "<": "lt", "=": "eq"}
@@ -80,6 +83,19 @@ def _replace_file_output(lake: Lake, prefix: str, context: dg.AssetExecutionCont
     return key
 
 
+def landed_fingerprint(context: dg.AssetExecutionContext) -> Fingerprint | None:
+    """The version of the landed file its `landed_file` step fingerprinted last (None if it never ran)."""
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=LANDED, asset_partitions=[context.partition_key]), limit=1
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return None
+    metadata = records[0].asset_materialization.metadata
+    if "etag" not in metadata or "size_bytes" not in metadata:
+        return None
+    return Fingerprint(etag=metadata["etag"].value, size=metadata["size_bytes"].value)
+
+
 def _failing_sample(result: StageResult, rule: str, columns: tuple[str, ...]) -> str:
     failing = result.failing_samples(rule, SAMPLE_ROWS)
     shown = [SOURCE_ROW, *(c for c in ("series_title", *columns) if c in failing.columns)]
@@ -121,9 +137,7 @@ def _evaluated_metadata(result: StageResult, source_file: str, outcome_uri: str)
     rules_table = pl.DataFrame([{k: r[k] for k in ("rule", "outcome", "failing_rows", "severity")} for r in records])
     return {
         "dagster/row_count": result.rows_in,
-        "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(c["name"], c["type"]) for c in result.columns]
-        ),
+        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(c["name"], c["type"]) for c in result.columns]),
         "source_file": source_file,
         "rows_good": result.rows_good,
         "rows_bad": result.rows_bad,
@@ -194,8 +208,11 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
     )
     def quality_stage(context: dg.AssetExecutionContext, lake: Lake, catalog: Catalog):
         key = lake.landing_key(context.partition_key)
-        with lake.local_file(key) as landed, lake.scratch() as out:
-            with bad_input_explained():
+        fingerprint = landed_fingerprint(context)
+        with lake.scratch() as out:
+            # Only the landed_file step's version is read: the block fails if the object changed meanwhile,
+            # before anything is stored, so a failed run leaves the lake and the warehouse as they were.
+            with lake.local_file(key, fingerprint) as landed, bad_input_explained():
                 result = run_stage(landed, config, out, source=key)
             outcome_file = out / "rule_outcome.jsonl"
             outcome_file.write_text("".join(json.dumps(record) + "\n" for record in result.verdict.records()))
@@ -207,6 +224,9 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
             if result.verdict.stop_reason:
                 stopped = f"{key}: {result.verdict.stop_reason}; no row was routed or loaded"
                 raise DatasetFailedError(description=stopped, allow_retries=False)
+            # Archived before anything is routed, so before the warehouse commit, and exactly the version read.
+            archived = run_output_key(PROCESSED, context.partition_key, context.run_id, PurePosixPath(key).name)
+            lake.archive(key, archived, fingerprint or lake.describe(key).fingerprint)
             register_crawl(lake, catalog, result.columns)  # rows routed: the catalog keeps this file's schema
 
             preview = _bad_rows_preview(result)
@@ -221,6 +241,7 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
                 "dagster/column_schema": column_schema(good_schema),
                 "source_file": key,
                 "staged_at": dg.MetadataValue.path(lake.uri(good_key)),
+                "archived_input": dg.MetadataValue.path(lake.uri(archived)),
             },
         )
         yield dg.MaterializeResult(

@@ -1,13 +1,11 @@
 """Warehouse: load the good rows into `movies.imdb_movies_rating`, then refresh the year/genre view."""
 
-from pathlib import PurePosixPath
-
 import dagster as dg
 import polars as pl
 
 from quality_movies.assets.metadata import OWNERS, tags, warehouse_schema
 from quality_movies.partitions import landed_files
-from quality_movies.resources.lake import PROCESSED, Lake, run_output_key, staged_good_rows_key
+from quality_movies.resources.lake import Lake, staged_good_rows_key
 from quality_movies.resources.warehouse import SCHEMA, TABLE, VIEW, Warehouse
 
 # An unreachable or dropped warehouse is retried (each load is one transaction, so a retry
@@ -63,7 +61,8 @@ def imdb_movies_rating(context: dg.AssetExecutionContext, lake: Lake, warehouse:
 
     The good rows staged by the quality step are bulk-loaded (COPY) and replace the file's
     earlier rows in one transaction: a re-run never duplicates them and a failed load leaves
-    the table as it was. The ingested file is then archived to `processed/`.
+    the table as it was. The landed file itself is not read again: the quality step archived to
+    `processed/` the version it read, before routing, so it is in the archive before this commit.
     """
     source_file = lake.landing_key(context.partition_key)
     good_rows = staged_good_rows(lake, context.partition_key)
@@ -72,14 +71,10 @@ def imdb_movies_rating(context: dg.AssetExecutionContext, lake: Lake, warehouse:
         session.replace_file_rows(source_file, good_rows, context.run_id)
         in_table = session.count_file_rows(source_file)
     staged = good_rows.select(pl.len()).collect().item()
-    file_name = PurePosixPath(source_file).name
-    archived = run_output_key(PROCESSED, context.partition_key, context.run_id, file_name)
-    lake.copy(source_file, archived)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": in_table,
             "source_file": source_file,
-            "archived_input": dg.MetadataValue.path(lake.uri(archived)),
         },
         check_results=[
             dg.AssetCheckResult(

@@ -57,12 +57,31 @@ class UnsafeKeyError(ValueError):
     """An object key that would escape the lake (absolute, or with `..`)."""
 
 
+class LandedFileChangedError(dg.Failure):
+    """The landed object is not (or no longer) the version the run fingerprinted: overwritten or deleted since."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description=description, allow_retries=False)  # retrying reads the same new version
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What identifies one version of an object: its ETag (locally a stamp of modification time and size) and size."""
+
+    etag: str
+    size: int
+
+
 @dataclass(frozen=True)
 class LakeObject:
     key: str
     size: int
     etag: str  # S3's ETag; locally a stamp of modification time and size
     last_modified: float  # seconds since the epoch
+
+    @property
+    def fingerprint(self) -> Fingerprint:
+        return Fingerprint(self.etag, self.size)
 
 
 def safe_key(key: str) -> str:
@@ -136,8 +155,27 @@ class Lake(dg.ConfigurableResource):
         """The object's first `size` bytes (all of it when it is smaller)."""
 
     @abstractmethod
-    def local_file(self, key: str) -> AbstractContextManager[Path]:
-        """The object as a local file for the time of the `with` block (downloaded once, if it is remote)."""
+    def local_file(self, key: str, expected: Fingerprint | None = None) -> AbstractContextManager[Path]:
+        """The object as a local file for the time of the `with` block (downloaded once, if it is remote).
+
+        Its bytes are those of the `expected` version (by default the version found on entry): the block
+        ends with `LandedFileChangedError` rather than let a run read another version, or part of one.
+        """
+
+    @abstractmethod
+    def archive(self, key: str, target_key: str, expected: Fingerprint) -> None:
+        """Copy the `expected` version of `key` to `target_key`, or raise `LandedFileChangedError` and copy nothing."""
+
+    def confirm_unchanged(self, key: str, expected: Fingerprint) -> None:
+        """Raise `LandedFileChangedError` unless `key` is still the `expected` version."""
+        if not self.exists(key):
+            raise LandedFileChangedError(f"{self.uri(key)} was deleted after it landed (fingerprinted as {expected})")
+        found = self.describe(key).fingerprint
+        if found != expected:
+            raise LandedFileChangedError(
+                f"{self.uri(key)} changed after it landed: fingerprinted as {expected}, now {found}; "
+                "nothing of this version was stored or loaded (the new version gets a run of its own)"
+            )
 
     @abstractmethod
     def scratch(self) -> AbstractContextManager[Path]:
@@ -206,8 +244,19 @@ class LocalLake(Lake):
             return file.read(size)
 
     @contextmanager
-    def local_file(self, key: str) -> Iterator[Path]:
+    def local_file(self, key: str, expected: Fingerprint | None = None) -> Iterator[Path]:
+        # Read in place (files can be gigabytes): checked on entry and again once read, since a write
+        # during the read changes the modification time, and so the fingerprint.
+        expected = expected or self.describe(key).fingerprint
+        self.confirm_unchanged(key, expected)
         yield self.path(key)
+        self.confirm_unchanged(key, expected)
+
+    def archive(self, key: str, target_key: str, expected: Fingerprint) -> None:
+        self.confirm_unchanged(key, expected)
+        with replacing(self.path(target_key)) as partial:
+            shutil.copyfile(self.path(key), partial)
+            self.confirm_unchanged(key, expected)  # else the partial copy is dropped: no archive of another version
 
     @contextmanager
     def scratch(self) -> Iterator[Path]:

@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import Field
 
-from quality_movies.resources.lake import Lake, LakeObject, safe_key
+from quality_movies.resources.lake import Fingerprint, Lake, LakeObject, LandedFileChangedError, safe_key
 
 
 def _as_lake_object(key: str, size: int, etag: str, last_modified) -> LakeObject:
@@ -64,11 +64,29 @@ class S3Lake(Lake):
         return found["Body"].read()
 
     @contextmanager
-    def local_file(self, key: str) -> Iterator[Path]:
+    def local_file(self, key: str, expected: Fingerprint | None = None) -> Iterator[Path]:
+        expected = expected or self.describe(key).fingerprint
         with self.scratch() as folder:
             path = folder / PurePosixPath(key).name
+            self.confirm_unchanged(key, expected)
             self.client().download_file(self.bucket, safe_key(key), str(path))  # streamed to disk, in parts
+            # The same version before and after, and the parts of one download are of one version (the
+            # transfer pins the ETag it found): these are the fingerprinted bytes.
+            self.confirm_unchanged(key, expected)
+            if path.stat().st_size != expected.size:
+                raise LandedFileChangedError(f"{self.uri(key)}: downloaded {path.stat().st_size} bytes, not {expected}")
             yield path
+
+    def archive(self, key: str, target_key: str, expected: Fingerprint) -> None:
+        self.confirm_unchanged(key, expected)
+        source = {"Bucket": self.bucket, "Key": safe_key(key)}
+        # S3 refuses the copy (412) when the source is another version by then.
+        self.client().copy_object(
+            Bucket=self.bucket, Key=safe_key(target_key), CopySource=source, CopySourceIfMatch=f'"{expected.etag}"'
+        )
+        if self.describe(target_key).size != expected.size:  # an S3 look-alike that ignores the condition
+            self.delete(target_key)
+            raise LandedFileChangedError(f"{self.uri(key)} changed while it was archived (fingerprinted as {expected})")
 
     @contextmanager
     def scratch(self) -> Iterator[Path]:
