@@ -41,6 +41,9 @@ _UNITS = {"days", "hours", "minutes", "B", "KB", "MB", "GB", "TB"}
 _KEYWORDS = {"null": "NULL", "empty": "EMPTY", "whitespaces_only": "WHITESPACES_ONLY"}
 _COMPARISONS = {">", ">=", "<", "<=", "=", "!="}
 _SECTIONS = {"Metadata", "DataSources", "Sources"}
+# Parentheses nest rules and values by recursion (several frames a level): a cap turns a ruleset nested
+# past any real use into a syntax error instead of a RecursionError.
+MAX_NESTING = 32
 
 
 def parse(text: str) -> Ruleset:
@@ -60,6 +63,7 @@ class _Parser:
     def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
         self.pos = 0
+        self.depth = 0  # parentheses open around the current token
 
     # ------------------------------------------------------------------------------------ helpers
     def peek(self, offset: int = 0) -> Token:
@@ -91,6 +95,17 @@ class _Parser:
         if self.peek().kind is not kind:
             raise self.fail("unexpected input", expected)
         return self.advance()
+
+    def open_parenthesis(self) -> None:
+        """Consume '(' and count it, refusing nesting deeper than MAX_NESTING."""
+        if self.depth == MAX_NESTING:
+            raise self.fail(f"parentheses nested more than {MAX_NESTING} deep", f"at most {MAX_NESTING} levels")
+        self.advance()
+        self.depth += 1
+
+    def close_parenthesis(self, expected: str) -> None:
+        self.expect(")", expected)
+        self.depth -= 1
 
     def expect_end(self) -> None:
         if self.peek().kind is not Kind.END:
@@ -167,9 +182,9 @@ class _Parser:
 
     def term(self) -> tuple[AnyRule, bool]:
         if self.at("("):
-            self.advance()
+            self.open_parenthesis()
             inner = self.top()
-            self.expect(")", "')' or 'and'/'or'")
+            self.close_parenthesis("')' or 'and'/'or'")
             return inner, True
         return self.rule(), False
 
@@ -293,9 +308,9 @@ class _Parser:
                 return Quantity(text, self.advance().text)
             return Num(text)
         if self.at("("):
-            self.advance()
+            self.open_parenthesis()
             inner = self.operand()
-            self.expect(")", "')'")
+            self.close_parenthesis("')'")
             return Paren(inner)
         if self.at("$"):
             self.advance()
