@@ -5,6 +5,9 @@ setup(
     version="0.1.0",
     description="The AWS 'quality movie data' recipe as a Dagster asset graph that also runs locally.",
     packages=find_packages(exclude=["quality_movies_tests*", "benchmarks*"]),
+    # With the root named as the package folder, `pip install -e` links the project with a plain .pth file
+    # instead of setuptools' import finder, which prints a warning block on every install.
+    package_dir={"": "."},
     package_data={"quality_movies": ["sample/*.csv", "rules/*.dqdl", "rules/*.toml"]},
     python_requires=">=3.11",
     # dagster-aws and dagster-webserver pin dagster exactly: the set moves together.

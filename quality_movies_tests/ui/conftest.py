@@ -72,7 +72,7 @@ def dagster_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("ui_home")
     dagster_home = home / "dagster_home"
     dagster_home.mkdir()
-    (dagster_home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+    (dagster_home / "dagster.yaml").write_text((REPO / "dagster_instance.yaml").read_text())
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         _process_two_files(home, instance)
     port = _free_port()
