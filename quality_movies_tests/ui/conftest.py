@@ -1,6 +1,12 @@
-"""`dagster dev` on 127.0.0.1 over a lake with two processed files, and Debian's Chromium driven by Playwright."""
+"""`dagster dev` on 127.0.0.1 over a lake with two processed files, and a Chromium driven by Playwright.
+
+The browser is whichever Chromium is already there: Debian's package (`/usr/bin/chromium`, what `make test`
+installs as root on Debian, as CI does), else one Playwright manages (`playwright install chromium`, e.g. on
+macOS). The tests never download one; without either they are skipped with one line saying how to get one.
+"""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,7 +24,11 @@ from quality_movies.partitions import landed_files
 from quality_movies_tests.conftest import IMDB_CSV, read_imdb
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
+NO_CHROMIUM = (
+    "no Chromium for the browser tests: install Debian's (apt-get install chromium) "
+    "or a Playwright-managed one (.venv/bin/playwright install chromium)"
+)
 # Without the background-networking flags Chromium keeps calling out, and this machine's network refuses it.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -108,10 +118,21 @@ def dagster_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
+def chromium_executable(playwright_managed: str | None) -> str | None:
+    """Debian's Chromium (or a `chromium` on PATH), else the Playwright-managed one if installed, else None."""
+    for candidate in (DEBIAN_CHROMIUM, shutil.which("chromium"), playwright_managed):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        executable = chromium_executable(playwright.chromium.executable_path)
+        if executable is None:
+            pytest.skip(NO_CHROMIUM)
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
