@@ -40,6 +40,12 @@ _QUOTING = {
     "',' expected after '\"'": "text follows the closing quote of a quoted field",
 }
 _OTHER_SEPARATORS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+# What a header may hold. A file decides the size of what the project stores and sends about it (catalog
+# entries, asset metadata, notifications all repeat the column names): a name of megabytes or a header of
+# tens of thousands of columns is refused rather than copied everywhere. Glue allows 255-character names
+# and Redshift 1,600 columns a table; these caps are looser, and only stop what no table could hold.
+MAX_NAME_BYTES = 1_000
+MAX_COLUMNS = 1_600
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,7 @@ def column_names(header: _Record, source: str) -> list[str]:
     quoting = _quoting_problem(header)
     if quoting:
         raise UnreadableFileError(f"{where}: the header is not valid CSV: {quoting}")
+    _check_header_size(header.fields, where)
     for separator, word in _OTHER_SEPARATORS.items():
         count = sum(len(field.split(separator)) for field in header.fields) - len(header.fields) + 1
         if count > len(header.fields):
@@ -163,6 +170,19 @@ def column_names(header: _Record, source: str) -> list[str]:
             )
         seen[name] = n
     return names
+
+
+def _check_header_size(fields: list[str], where: str) -> None:
+    """Refuse a header of more than MAX_COLUMNS columns or with a name longer than MAX_NAME_BYTES (UTF-8)."""
+    if len(fields) > MAX_COLUMNS:
+        raise UnreadableFileError(f"{where}: the header has {len(fields)} columns; at most {MAX_COLUMNS} are read")
+    for n, field in enumerate(fields, start=1):
+        size = len(field.encode("utf-8", errors="surrogatepass"))
+        if size > MAX_NAME_BYTES:
+            raise UnreadableFileError(
+                f"{where}: column {n}'s name is {size:,} bytes long (starts {field[:40]!r}); "
+                f"at most {MAX_NAME_BYTES:,} bytes are read"
+            )
 
 
 def _quoting_problem(record: _Record) -> str | None:

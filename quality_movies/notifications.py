@@ -17,10 +17,52 @@ from quality_movies.resources.notifier import Message, Notifier
 from quality_movies.run_summary import file_and_reason, summarize_run
 
 PIPELINE_STATUS, DATA_QUALITY = "pipeline_status", "data_quality"
+# SNS takes at most 256 KiB a message, body and attributes together, and drops a bigger one: a file could
+# then suppress its own alert (a 300 KB header made a 601 KB failure message). Messages are kept well under
+# it, shortened with a pointer to where the whole outcome is.
+SNS_MAX_BYTES = 256 * 1024
+MAX_BODY_BYTES = 160 * 1024
+MAX_SUMMARY_BYTES = 64 * 1024
+MAX_SUMMARY_VALUE_CHARS = 1_000
 
 
 def _attributes(event: str, summary: dict[str, Any]) -> dict[str, str]:
-    return {"event": event, "summary": json.dumps(summary, default=str)}
+    return {"event": event, "summary": _bounded_json(summary)}
+
+
+def _bounded_json(summary: dict[str, Any]) -> str:
+    """The summary as JSON within MAX_SUMMARY_BYTES: long values cut (and named under `shortened`)."""
+    text = json.dumps(summary, default=str)  # ASCII: as many bytes as characters
+    if len(text) <= MAX_SUMMARY_BYTES:
+        return text
+    kept: dict[str, Any] = {"shortened": []}
+    for key, value in summary.items():
+        value_text = json.dumps(value, default=str)
+        if len(value_text) > MAX_SUMMARY_VALUE_CHARS:
+            value = value_text[:MAX_SUMMARY_VALUE_CHARS] + "..."
+            kept["shortened"].append(key)
+        if len(json.dumps({**kept, key: value}, default=str)) > MAX_SUMMARY_BYTES - 64:
+            kept["shortened"].append(key)  # left out whole: the budget is spent
+            continue
+        kept[key] = value
+    return json.dumps(kept, default=str)
+
+
+def _pointer(summary: dict[str, Any]) -> str:
+    """Where a person finds what a shortened message left out."""
+    where = summary.get("rule_outcome") or summary.get("bad_records")
+    run = f"run {summary.get('run_id')} in Dagster"
+    return f"the full rule outcome is at {where} ({run})" if where else f"the whole story is in {run}"
+
+
+def within_sns_limit(message: Message, summary: dict[str, Any]) -> Message:
+    """`message` with its body cut to MAX_BODY_BYTES (UTF-8) and a pointer to the rest, if it was longer."""
+    body = message.body.encode()
+    if len(body) <= MAX_BODY_BYTES:
+        return message
+    note = f"\n\n[shortened from {len(body):,} bytes to fit a notification: {_pointer(summary)}]"
+    kept = body[: MAX_BODY_BYTES - len(note.encode())].decode("utf-8", errors="ignore")
+    return Message(message.subject, kept + note, message.attributes)
 
 
 def _file_name(summary: dict[str, Any]) -> str:
@@ -60,7 +102,8 @@ def status_message(summary: dict[str, Any], succeeded: bool) -> Message:
         *([f"Failed checks: {', '.join(failed_checks)}"] if failed_checks else []),
     ]
     summary = {**summary, "status": status}
-    return Message(f"quality_movies {status}: {about}", "\n".join(lines), _attributes(PIPELINE_STATUS, summary))
+    message = Message(f"quality_movies {status}: {about}", "\n".join(lines), _attributes(PIPELINE_STATUS, summary))
+    return within_sns_limit(message, summary)
 
 
 def quality_message(summary: dict[str, Any]) -> Message:
@@ -77,7 +120,7 @@ def quality_message(summary: dict[str, Any]) -> Message:
         f"Run id: {summary['run_id']}",
     ]
     subject = f"quality_movies data quality {summary.get('dq_result')}: {_file_name(summary)}"
-    return Message(subject, "\n".join(lines), _attributes(DATA_QUALITY, summary))
+    return within_sns_limit(Message(subject, "\n".join(lines), _attributes(DATA_QUALITY, summary)), summary)
 
 
 @dg.success_hook(required_resource_keys={"notifier"})
