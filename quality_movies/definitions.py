@@ -72,8 +72,23 @@ def _warehouse_names() -> dict[str, dg.EnvVar]:
     }
 
 
+TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes"), ("false", "0", "no")
+
+
+class InvalidFlagError(ValueError):
+    """A yes/no setting holds something else: guessing could turn TLS off without a word."""
+
+
 def _flag(name: str) -> bool:
-    return os.environ[name].strip().lower() in ("1", "true", "yes")
+    """The variable's yes/no value (true/false, 1/0, yes/no, any case); anything else is refused, loudly."""
+    value = os.environ[name].strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise InvalidFlagError(
+        f"{name}={os.environ[name]!r} is not a yes/no value: use one of {', '.join(TRUE_WORDS + FALSE_WORDS)}"
+    )
 
 
 def warehouse_from_env(home: Path, lake: Lake) -> Warehouse:
