@@ -24,6 +24,14 @@ _TOKEN = re.compile(
 )
 
 
+_STRING = re.compile(r"'(?:[^']|'')*'")
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+# Polars SQL's table functions read files and URLs (read_csv('/etc/...'), read_parquet, scan_...), quoted or not.
+_TABLE_FUNCTION = re.compile(r'"?\b((?:read|scan)_\w+)"?\s*\(', re.IGNORECASE)
+_FIRST_WORD = re.compile(r"[\s(]*([A-Za-z_]*)")
+_QUERY_WORDS = {"select", "with"}
+
+
 class SqlError(ValueError):
     """SQL from a ruleset that cannot be run on the frame."""
 
@@ -63,19 +71,46 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def _code(sql: str) -> str:
+    """The SQL with its string literals emptied and comments removed: what is left is what runs."""
+    return _COMMENT.sub(" ", _STRING.sub("''", sql))
+
+
+def _outside_access(bound_sql: str) -> str | None:
+    """Why the (bound) SQL would reach beyond the data, if it would: a table function or a non-query."""
+    code = _code(bound_sql)
+    function = _TABLE_FUNCTION.search(code)
+    if function:
+        return f"{function.group(1)}() reads outside the data; only the data (`primary`) can be queried"
+    first = _FIRST_WORD.match(code).group(1).lower()
+    if first not in _QUERY_WORDS:
+        return f"only a SELECT (or WITH ... SELECT) on the data runs, not {first.upper() or 'this statement'}"
+    return None
+
+
 def predicate(where: str, columns: Sequence[str]) -> pl.Expr:
     """A Boolean expression for a rule's ``where`` clause."""
+    bound = bind_columns(where, columns)
+    function = _TABLE_FUNCTION.search(_code(bound))
+    if function:
+        raise SqlError(f'where clause "{where}" is refused: {function.group(1)}() reads outside the data')
     try:
-        return pl.sql_expr(bind_columns(where, columns))
+        return pl.sql_expr(bound)
     except Exception as error:  # polars raises several exception types for bad SQL
         raise SqlError(f'where clause "{where}" is not valid SQL: {_first_line(error)}') from error
 
 
 def query(sql: str, frame: pl.LazyFrame) -> pl.LazyFrame:
-    """The lazy result of a CustomSql statement, with the frame registered as ``primary``."""
-    columns = frame.collect_schema().names()
+    """The lazy result of a CustomSql statement, with the frame registered as ``primary`` and nothing else.
+
+    Polars SQL could also read files (table functions) and define tables: such a statement is refused.
+    """
+    bound = bind_columns(sql, frame.collect_schema().names())
+    refused = _outside_access(bound)
+    if refused:
+        raise SqlError(f"CustomSql statement is refused: {refused}")
     try:
-        return pl.SQLContext(primary=frame).execute(bind_columns(sql, columns), eager=False)
+        return pl.SQLContext(primary=frame).execute(bound, eager=False)
     except Exception as error:  # polars raises several exception types for bad SQL
         raise SqlError(f"CustomSql statement is not valid SQL: {_first_line(error)}") from error
 
