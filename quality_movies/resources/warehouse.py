@@ -121,10 +121,7 @@ class Warehouse(dg.ConfigurableResource):
             session.refresh_view()
 
     def lock_file_rows(self, cursor: redshift_connector.Cursor, source_file: str) -> None:
-        """Hold, until the transaction ends, the lock that lets one load of `source_file` run at a time.
-
-        Redshift has no advisory locks: the table itself is locked (`sql/lock_table.sql`).
-        """
+        """Lock, until the transaction ends, so one load of `source_file` runs at a time (Redshift: the table)."""
         cursor.execute(self.statement("lock_table"))
 
     @abstractmethod
