@@ -28,6 +28,11 @@ def test_an_unreadable_file_fails_with_its_reason_file_line_and_cause(pipeline):
     assert metadata["file"] == "input_data/messy_imdb_dataset.csv" and metadata["line"] == 1
     assert metadata["cause"].startswith("the header looks semicolon-separated")
     assert metadata["problem"] == "UnreadableFileError"
+    # What the partition's page in the UI lists: the reason, observed on the failing asset's partition.
+    logged = pipeline.instance.all_logs(result.run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION)
+    (observed,) = [entry.dagster_event.asset_observation_data.asset_observation for entry in logged]
+    assert (observed.asset_key.path, observed.partition) == (["crawled_table"], "messy_imdb_dataset.csv")
+    assert observed.description == failure.description and observed.metadata["line"].value == 1
 
 
 def test_a_file_missing_a_required_column_fails_with_the_header_line_and_the_columns_missing(pipeline, tmp_path):

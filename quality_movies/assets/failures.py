@@ -47,6 +47,27 @@ def bad_input_failure(error: Exception, key: str | None = None) -> dg.Failure:
     return dg.Failure(description=str(error), metadata=failure_metadata(error, key), allow_retries=False)
 
 
+def _observe_on_partition(metadata: dict[str, object], reason: str) -> None:
+    """Record the reason as an observation of the failing step's assets for this partition.
+
+    Open-source Dagster keeps no failure event per asset partition, so the partition's page would only say
+    "Run … failed"; an observation is kept, and the asset's page lists it with this metadata.
+    """
+    try:
+        context = dg.AssetExecutionContext.get()
+    except dg.DagsterInvariantViolationError:  # not inside an asset's step: nothing to observe
+        return
+    for asset_key in context.selected_asset_keys:
+        context.log_event(
+            dg.AssetObservation(
+                asset_key=asset_key,
+                partition=context.partition_key,
+                description=reason,
+                metadata={"failed": reason, **metadata},
+            )
+        )
+
+
 @contextmanager
 def bad_input_explained(key: str | None = None) -> Iterator[None]:
     """Turn a file that cannot be read or lacks columns into `bad_input_failure`; the original error stays
@@ -54,4 +75,6 @@ def bad_input_explained(key: str | None = None) -> Iterator[None]:
     try:
         yield
     except BAD_INPUT as error:
-        raise bad_input_failure(error, key) from error
+        failure = bad_input_failure(error, key)
+        _observe_on_partition(failure_metadata(error, key), str(error))
+        raise failure from error

@@ -5,6 +5,7 @@ installs as root on Debian, as CI does), else one Playwright manages (`playwrigh
 macOS). The tests never download one; without either they are skipped with one line saying how to get one.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -77,33 +78,23 @@ def _wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 18
     raise TimeoutError(f"dagster dev did not answer at {url} within {timeout} s")
 
 
-@pytest.fixture(scope="session")
-def dagster_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    home = tmp_path_factory.mktemp("ui_home")
+def new_dagster_home(home: Path) -> Path:
+    """A DAGSTER_HOME under `home` with the project's instance settings, as `make` prepares one."""
     dagster_home = home / "dagster_home"
     dagster_home.mkdir()
     (dagster_home / "dagster.yaml").write_text((REPO / "dagster_instance.yaml").read_text())
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        _process_two_files(home, instance)
+    return dagster_home
+
+
+@contextlib.contextmanager
+def dagster_dev(home: Path, dagster_home: Path) -> Iterator[str]:
+    """`dagster dev` (webserver, daemon, sensors) on a free port of 127.0.0.1, as `make dev` starts it; its URL."""
     port = _free_port()
     env = {**os.environ, "QUALITY_MOVIES_HOME": str(home), "DAGSTER_HOME": str(dagster_home)}
     log = (home / "dagster_dev.log").open("w")
+    command = [str(Path(os.sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1"]
     process = subprocess.Popen(
-        [
-            str(Path(os.sys.executable).parent / "dagster"),
-            "dev",
-            "-w",
-            "workspace.yaml",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        [*command, "-p", str(port)], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -116,6 +107,16 @@ def dagster_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def dagster_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("ui_home")
+    dagster_home = new_dagster_home(home)
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        _process_two_files(home, instance)
+    with dagster_dev(home, dagster_home) as url:
+        yield url
 
 
 def chromium_executable(playwright_managed: str | None) -> str | None:
