@@ -3,7 +3,7 @@
     python benchmarks/burst.py [--files 200]
 
 The scenario of `quality_movies_tests/reliability/burst_harness.py` (a temporary DAGSTER_HOME with the
-project's `dagster.yaml`, a temporary lake and embedded PostgreSQL, `dagster-daemon run`), measured:
+project's `dagster_instance.yaml`, a temporary lake and embedded PostgreSQL, `dagster-daemon run`), measured:
 files per minute from the daemon's start (start-up and sensor included) and from the first run's
 start (the queue draining), and the peak memory of the daemon's process tree (daemon, code server,
 runs) and of PostgreSQL, sampled every 0.5 s. RSS is summed per process, so pages the processes

@@ -212,7 +212,7 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
         with lake.scratch() as out:
             # Only the landed_file step's version is read: the block fails if the object changed meanwhile,
             # before anything is stored, so a failed run leaves the lake and the warehouse as they were.
-            with lake.local_file(key, fingerprint) as landed, bad_input_explained():
+            with lake.local_file(key, fingerprint) as landed, bad_input_explained(key):
                 result = run_stage(landed, config, out, source=key)
             outcome_file = out / "rule_outcome.jsonl"
             outcome_file.write_text("".join(json.dumps(record) + "\n" for record in result.verdict.records()))

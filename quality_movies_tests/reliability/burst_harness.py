@@ -2,7 +2,7 @@
 
 Used by `test_burst.py` (each file ingested exactly once, a bounded number of runs at a time) and by
 `benchmarks/burst.py` (how fast, how much memory). Real machinery end to end: a temporary
-DAGSTER_HOME with the project's `dagster.yaml`, a local lake and embedded PostgreSQL under a
+DAGSTER_HOME with the project's `dagster_instance.yaml` (as dagster.yaml), a local lake and embedded PostgreSQL under a
 temporary `QUALITY_MOVIES_HOME`, and the real `dagster-daemon run` process: the landing sensor
 requests the runs, the queued run coordinator launches them as subprocesses.
 """
@@ -95,7 +95,7 @@ class BurstEnvironment:
         self.home = root / "quality_movies_home"
         self.dagster_home = root / "dagster_home"
         self.dagster_home.mkdir(parents=True)
-        shutil.copy(REPO / "dagster.yaml", self.dagster_home / "dagster.yaml")
+        shutil.copy(REPO / "dagster_instance.yaml", self.dagster_home / "dagster.yaml")
         self.daemon_log = root / "dagster-daemon.log"
 
     def env(self) -> dict[str, str]:
