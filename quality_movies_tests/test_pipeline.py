@@ -1,6 +1,7 @@
 """The whole graph on the real IMDb file, against the embedded PostgreSQL."""
 
 import json
+import urllib.request
 
 import dagster as dg
 import polars as pl
@@ -180,3 +181,11 @@ def test_a_load_that_fails_half_way_leaves_the_table_unchanged(pipeline, warehou
         cursor = conn.cursor()
         cursor.execute("SELECT run_id, COUNT(*) FROM movies.imdb_movies_rating GROUP BY run_id")
         assert [list(row) for row in cursor.fetchall()] == [list(row) for row in before]
+
+
+def test_the_bad_rows_asset_links_to_its_whole_quarantine(pipeline):
+    result = pipeline.run(pipeline.land(IMDB_CSV))
+    link = _metadata(result, "bad_rows")["open_bad_records"]
+    (bad_key,) = pipeline.keys(BAD_RECORDS)
+    with urllib.request.urlopen(link) as opened:  # what a browser fetches when the link is clicked
+        assert opened.read() == pipeline.lake.path(bad_key).read_bytes()

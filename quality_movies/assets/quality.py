@@ -250,6 +250,7 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
                 "dagster/row_count": result.rows_bad,
                 "source_file": key,
                 "bad_records": dg.MetadataValue.path(lake.uri(bad_key)),
+                "open_bad_records": dg.MetadataValue.url(lake.link(bad_key)),  # the whole quarantine, one click
                 "preview": dg.MetadataValue.md(preview),
             },
         )

@@ -127,6 +127,10 @@ class Lake(dg.ConfigurableResource):
     def uri(self, key: str) -> str:
         """Where Polars (and a person) finds the object."""
 
+    @abstractmethod
+    def link(self, key: str) -> str:
+        """A URL a person's browser opens the object at (the Dagster UI shows it as a link)."""
+
     def storage_options(self) -> dict[str, str] | None:
         """Options Polars and the landed-file reader need to reach the objects (None for local files)."""
         return None
@@ -213,6 +217,9 @@ class LocalLake(Lake):
 
     def uri(self, key: str) -> str:
         return str(self.path(key))
+
+    def link(self, key: str) -> str:
+        return self.path(key).as_uri()
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()

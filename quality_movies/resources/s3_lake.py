@@ -10,6 +10,8 @@ from pydantic import Field
 
 from quality_movies.resources.lake import Fingerprint, Lake, LakeObject, LandedFileChangedError, safe_key
 
+LINK_SECONDS = 7 * 24 * 3600
+
 
 def _as_lake_object(key: str, size: int, etag: str, last_modified) -> LakeObject:
     return LakeObject(key=key, size=size, etag=etag.strip('"'), last_modified=last_modified.timestamp())
@@ -29,6 +31,12 @@ class S3Lake(Lake):
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{safe_key(key)}"
+
+    def link(self, key: str) -> str:
+        # A presigned GET opens in any browser, on AWS and on S3-compatible stores alike, without a console
+        # login; it lasts a week (SigV4's limit), after which the s3:// path and `quality-movies bad-rows` remain.
+        params = {"Bucket": self.bucket, "Key": safe_key(key)}
+        return self.client().generate_presigned_url("get_object", Params=params, ExpiresIn=LINK_SECONDS)
 
     def storage_options(self) -> dict[str, str] | None:
         options = {}

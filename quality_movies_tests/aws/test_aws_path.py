@@ -1,6 +1,7 @@
 """The whole AWS path against a real HTTP endpoint: S3 lake, Glue catalog, SNS, sensor-triggered runs."""
 
 import json
+import urllib.request
 
 import dagster as dg
 import polars as pl
@@ -39,10 +40,14 @@ def test_a_file_put_into_the_bucket_is_sensed_loaded_quarantined_catalogued_and_
         )
         assert result.success
         assert _tick(home, instance, tick.cursor).run_requests == []
+        materialized = result.asset_materializations_for_node("quality_stage")
+        (bad_rows,) = [m for m in materialized if m.asset_key.path == ["bad_rows"]]
 
     (bad_key,) = aws.keys("bad_records/")
     bad = pl.read_ndjson(f"s3://{aws.bucket}/{bad_key}", storage_options=aws.storage_options())
     assert bad.height == 1000 - EXPECTED_GOOD
+    with urllib.request.urlopen(bad_rows.metadata["open_bad_records"].value) as opened:  # the UI's link
+        assert len(opened.read().splitlines()) == 1000 - EXPECTED_GOOD
     assert (bad["DataQualityEvaluationResult"] == "Failed").all()
     assert len(aws.keys("rule_outcome/")) == 1
     assert aws.keys("processed/") == [
