@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from quality_movies.landed_bytes import GZIP_MAGIC
-from quality_movies.landed_table import read_landed_table
+from quality_movies.landed_table import LandedTable, read_then
 
 CatalogColumns = list[dict[str, str]]  # [{"name": ..., "type": ...}], in file order
 SAMPLE_ROWS = 10_000  # records the crawler infers types from
@@ -23,6 +23,11 @@ BIGINT, DOUBLE, BOOLEAN, STRING = "bigint", "double", "boolean", "string"
 POLARS_TYPES: dict[str, type[pl.DataType]] = {BIGINT: pl.Int64, DOUBLE: pl.Float64, BOOLEAN: pl.Boolean}
 _INTEGER = r"^[+-]?[0-9]+$"
 _BOOLEAN = r"(?i)^(true|false)$"
+
+
+def first_records(table: LandedTable) -> pl.DataFrame:
+    """The table's first `SAMPLE_ROWS` records, the crawler's sample (data columns only, as text)."""
+    return table.scan().head(SAMPLE_ROWS).select(table.columns).collect()
 
 
 def infer_columns(sample: pl.DataFrame) -> CatalogColumns:
@@ -78,12 +83,7 @@ def crawl_head(head: bytes, complete: bool, scratch: Path, *, source: str) -> Ca
         head = head[: head.rfind(b"\n") + 1]
     sample_file = scratch / "sample.csv"
     sample_file.write_bytes(head)
-    table = read_landed_table(sample_file, scratch, source=source)
-    try:
-        sample = table.scan().head(SAMPLE_ROWS).select(table.columns).collect()
-    except pl.exceptions.PolarsError:  # what the fast reader cannot read, the careful one explains
-        table = read_landed_table(sample_file, scratch, source=source, careful=True)
-        sample = table.scan().head(SAMPLE_ROWS).select(table.columns).collect()
+    sample = read_then(sample_file, scratch, source, first_records)
     if sample.height < SAMPLE_ROWS and not complete:
         return None
     return infer_columns(sample)

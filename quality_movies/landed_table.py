@@ -21,18 +21,20 @@ import codecs
 import gzip
 import shutil
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
 from quality_movies.landed_bytes import GZIP_MAGIC, UnreadableFileError, landed_text, refuse_binary
 from quality_movies.landed_file import PARSE_PROBLEMS, column_names, first_record, read_text
 
-__all__ = ["PARSE_PROBLEMS", "LandedTable", "NotVouchedError", "UnreadableFileError", "read_landed_table"]
+__all__ = ["PARSE_PROBLEMS", "LandedTable", "NotVouchedError", "UnreadableFileError", "read_landed_table", "read_then"]
 
 CAREFUL_TABLE_FILE = "careful.arrow"
+Done = TypeVar("Done")
 _HEAD_BYTES = 1 << 16  # enough for any header this project has seen; a longer one goes the careful way
 _LINE, _ROW = "line", "__landed_row"
 _NO_PROBLEMS = pl.lit([], dtype=pl.List(pl.String)).alias(PARSE_PROBLEMS)
@@ -124,6 +126,17 @@ def read_landed_table(path: Path, scratch: Path, *, source: str, careful: bool =
         return _careful_table(path, scratch / CAREFUL_TABLE_FILE, source, compression)
     bom = head.startswith(codecs.BOM_UTF8)
     return LandedTable(source, path, tuple(names), "utf-8", compression, bom, "fast")
+
+
+def read_then(path: Path, scratch: Path, source: str, work: Callable[[LandedTable], Done]) -> Done:
+    """`work` on the landed file's table; again with the careful reader if the fast one cannot vouch for it."""
+    table = read_landed_table(path, scratch, source=source)
+    try:
+        return work(table)
+    except (NotVouchedError, pl.exceptions.PolarsError):
+        if table.reader == "careful":
+            raise
+        return work(read_landed_table(table.file, scratch, source=source, careful=True))
 
 
 def _uri(path: Path) -> str:

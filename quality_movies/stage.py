@@ -21,12 +21,11 @@ import io
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import polars as pl
 
@@ -40,13 +39,7 @@ from quality_movies.contract import (
     violation_reasons,
     warehouse_type_exprs,
 )
-from quality_movies.landed_table import (
-    PARSE_PROBLEMS,
-    LandedTable,
-    NotVouchedError,
-    UnreadableFileError,
-    read_landed_table,
-)
+from quality_movies.landed_table import PARSE_PROBLEMS, LandedTable, UnreadableFileError, read_then
 from quality_movies.ruleset_config import RulesetConfig
 from quality_movies.verdict import Verdict
 
@@ -56,7 +49,6 @@ SOURCE_ROW = "source_row"  # the record's number in the file, from 1 (the header
 GOOD_ROWS_FILE = "good_rows.parquet"
 BAD_RECORDS_FILE = "bad_records.jsonl"
 RULE_OUTCOME_FILE = "rule_outcome.json"
-Done = TypeVar("Done")
 SAMPLED_BAD_RECORDS = 10_000  # where rows failing each rule are looked for, to show a few
 RAW = "__raw__"  # the landed text of a typed column `x` travels as `__raw__x`, invisible to the rules
 
@@ -115,7 +107,7 @@ def run_stage(
     outputs = {name: out_dir / name for name in (GOOD_ROWS_FILE, BAD_RECORDS_FILE, RULE_OUTCOME_FILE)}
     scratch = Path(tempfile.mkdtemp(prefix=".landed-", dir=out_dir))
     try:
-        return _read_then(path, scratch, source, lambda table: _evaluate_and_route(table, config, outputs, contract))
+        return read_then(path, scratch, source, lambda table: _evaluate_and_route(table, config, outputs, contract))
     except BaseException:
         _remove(outputs.values())  # a file that cannot be read leaves no output behind
         raise
@@ -126,23 +118,12 @@ def run_stage(
 def read_as_crawled(path: Path, *, source: str | None = None) -> pl.DataFrame:
     """The whole landed file in memory as the rules see it: lower-cased columns of the crawled types."""
     with tempfile.TemporaryDirectory() as scratch:
-        return _read_then(path, Path(scratch), source or str(path), _crawled_frame)
-
-
-def _read_then(path: Path, scratch: Path, source: str, work: Callable[[LandedTable], Done]) -> Done:
-    """`work` on the landed file's table; again with the careful reader if the fast one cannot vouch for it."""
-    table = read_landed_table(path, scratch, source=source)
-    try:
-        return work(table)
-    except (NotVouchedError, pl.exceptions.PolarsError):
-        if table.reader == "careful":
-            raise
-        return work(read_landed_table(table.file, scratch, source=source, careful=True))
+        return read_then(path, Path(scratch), source or str(path), _crawled_frame)
 
 
 def _crawled_types(table: LandedTable) -> tuple[crawl.CatalogColumns, dict[str, str]]:
     """The crawler's columns for the table, from its first records, and each column's type by name."""
-    columns = crawl.infer_columns(table.scan().head(crawl.SAMPLE_ROWS).select(table.columns).collect())
+    columns = crawl.infer_columns(crawl.first_records(table))
     return columns, {column["name"]: column["type"] for column in columns}
 
 
