@@ -17,6 +17,7 @@ from quality_movies import dqdl
 from quality_movies.assets.catalog import crawled_table, register_crawl
 from quality_movies.assets.failures import bad_input_explained
 from quality_movies.assets.metadata import OWNERS, SAMPLE_ROWS, column_schema, markdown_table, tags
+from quality_movies.assets.run_outputs import remove_earlier_outputs
 from quality_movies.partitions import landed_files
 from quality_movies.resources.catalog import Catalog
 from quality_movies.resources.lake import (
@@ -25,7 +26,6 @@ from quality_movies.resources.lake import (
     RULE_OUTCOME,
     Fingerprint,
     Lake,
-    file_output_prefix,
     run_output_key,
     staged_good_rows_key,
 )
@@ -73,13 +73,10 @@ def _rule_check_specs(config: RulesetConfig, names: dict[str, str]) -> list[dg.A
     return specs
 
 
-def _replace_file_output(lake: Lake, prefix: str, context: dg.AssetExecutionContext, source: Path) -> str:
-    """Put this run's output of the file under `prefix`, then remove the file's earlier outputs (a re-run replaces)."""
+def _store_run_output(lake: Lake, prefix: str, context: dg.AssetExecutionContext, source: Path) -> str:
+    """Put this run's output of the file under `prefix`, beside earlier runs' ones (see `run_outputs`)."""
     key = run_output_key(prefix, context.partition_key, context.run_id, source.name)
     lake.store(source, key)
-    for earlier in lake.list_objects(file_output_prefix(prefix, context.partition_key)):
-        if earlier.key != key:
-            lake.delete(earlier.key)
     return key
 
 
@@ -216,7 +213,8 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
                 result = run_stage(landed, config, out, source=key)
             outcome_file = out / "rule_outcome.jsonl"
             outcome_file.write_text("".join(json.dumps(record) + "\n" for record in result.verdict.records()))
-            outcome_key = _replace_file_output(lake, RULE_OUTCOME, context, outcome_file)
+            outcome_key = _store_run_output(lake, RULE_OUTCOME, context, outcome_file)
+            remove_earlier_outputs(lake, RULE_OUTCOME, context.partition_key, context.run_id)  # a report: replaced now
             yield dg.MaterializeResult(
                 asset_key=EVALUATED, metadata=_evaluated_metadata(result, key, lake.uri(outcome_key))
             )
@@ -224,13 +222,14 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
             if result.verdict.stop_reason:
                 stopped = f"{key}: {result.verdict.stop_reason}; no row was routed or loaded"
                 raise DatasetFailedError(description=stopped, allow_retries=False)
-            # Archived before anything is routed, so before the warehouse commit, and exactly the version read.
+            # Archived before anything is routed, so before the warehouse commit, and exactly the version read;
+            # this quarantine and archive become the file's with the load's commit (`run_outputs`).
             archived = run_output_key(PROCESSED, context.partition_key, context.run_id, PurePosixPath(key).name)
             lake.archive(key, archived, fingerprint or lake.describe(key).fingerprint)
             register_crawl(lake, catalog, result.columns)  # rows routed: the catalog keeps this file's schema
 
             preview = _bad_rows_preview(result)
-            bad_key = _replace_file_output(lake, BAD_RECORDS, context, result.outputs[BAD_RECORDS_FILE])
+            bad_key = _store_run_output(lake, BAD_RECORDS, context, result.outputs[BAD_RECORDS_FILE])
             good_schema = pl.read_parquet_schema(result.outputs[GOOD_ROWS_FILE])
             good_key = staged_good_rows_key(context.partition_key)
             lake.store(result.outputs[GOOD_ROWS_FILE], good_key)

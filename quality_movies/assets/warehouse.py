@@ -4,6 +4,7 @@ import dagster as dg
 import polars as pl
 
 from quality_movies.assets.metadata import OWNERS, tags, warehouse_schema
+from quality_movies.assets.run_outputs import committed
 from quality_movies.partitions import landed_files
 from quality_movies.resources.lake import Lake, staged_good_rows_key
 from quality_movies.resources.warehouse import SCHEMA, TABLE, VIEW, Warehouse
@@ -61,16 +62,17 @@ def imdb_movies_rating(context: dg.AssetExecutionContext, lake: Lake, warehouse:
 
     The good rows staged by the quality step are bulk-loaded (COPY) and replace the file's
     earlier rows in one transaction: a re-run never duplicates them and a failed load leaves
-    the table as it was. The landed file itself is not read again: the quality step archived to
-    `processed/` the version it read, before routing, so it is in the archive before this commit.
+    the table as it was, and the file's quarantine and archive as its last successful run left them.
+    The landed file itself is not read again: the quality step archived to `processed/` the version
+    it read, before routing, so it is in the archive before this commit.
     """
     source_file = lake.landing_key(context.partition_key)
     good_rows = staged_good_rows(lake, context.partition_key)
+    staged = good_rows.select(pl.len()).collect().item()
     with warehouse.session() as session:  # one connection for the whole step
         session.ensure_table()
-        session.replace_file_rows(source_file, good_rows, context.run_id)
-        in_table = session.count_file_rows(source_file)
-    staged = good_rows.select(pl.len()).collect().item()
+        in_table = session.replace_file_rows(source_file, good_rows, context.run_id)
+    committed(context, lake)  # this run's quarantine and archive are now the file's; nothing after may fail
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": in_table,

@@ -117,17 +117,17 @@ class WarehouseSession:
         One transaction, holding the file's lock from its first statement (`Warehouse.lock_file_rows`), so
         two loads of one file at once run one after the other and end with one copy: the file's old rows
         are deleted, the new ones bulk-loaded with their lineage (`source_file`, `run_id`, `loaded_at`);
-        any failure rolls back, leaving the table exactly as it was. Returns the rows loaded.
+        any failure rolls back, leaving the table exactly as it was. Returns the file's rows as committed.
         """
         loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         cursor = self.connection.cursor()
         try:
             self.warehouse.lock_file_rows(cursor, source_file)
             cursor.execute(self.warehouse.statement("delete_file_rows"), (source_file,))
-            loaded = self.warehouse.bulk_load(cursor, with_lineage(rows, source_file, run_id, loaded_at))
-            if loaded < 0:  # the server did not say how many rows the COPY loaded
-                cursor.execute(self.warehouse.statement("count_file_rows"), (source_file,))
-                (loaded,) = cursor.fetchone()
+            self.warehouse.bulk_load(cursor, with_lineage(rows, source_file, run_id, loaded_at))
+            # Counted before the commit, so that nothing after it can fail (see assets/run_outputs.py).
+            cursor.execute(self.warehouse.statement("count_file_rows"), (source_file,))
+            (loaded,) = cursor.fetchone()
             self.connection.commit()
         except BaseException:
             self._rollback()

@@ -67,6 +67,36 @@ def test_a_warehouse_that_stays_down_is_retried_then_fails_cleanly_without_leaki
     assert SECRET not in everything
 
 
+def _lake_outputs(pipeline: Pipeline) -> dict[str, bytes]:
+    """Every quarantine, archive and staged object of the lake, with its bytes."""
+    return {
+        found.key: pipeline.lake.path(found.key).read_bytes()
+        for prefix in ("bad_records", "processed")
+        for found in pipeline.lake.list_objects(prefix)
+    }
+
+
+def test_a_failed_load_leaves_the_files_quarantine_and_archive_as_its_last_successful_run_left_them(
+    proxy, clean_home, empty_warehouse
+):
+    pipeline = Pipeline(clean_home)
+    partition = pipeline.land(IMDB_CSV)
+    assert pipeline.run(partition).success
+    before = (_table(empty_warehouse), _lake_outputs(pipeline))
+    proxy.down = True
+
+    pipeline.land(IMDB_LF_CSV, name=IMDB_CSV.name)  # a new version of the file, routed, then not loaded
+    failed = pipeline.run(partition)
+
+    assert not failed.success
+    assert (_table(empty_warehouse), _lake_outputs(pipeline)) == before
+    proxy.down = False
+    rerun = pipeline.run(partition)
+    assert rerun.success
+    runs = {key.split("/run_id=")[1].split("/")[0] for key in _lake_outputs(pipeline)}
+    assert runs == {rerun.run_id}  # the new quarantine and archive replaced the old ones, once loaded
+
+
 def test_a_warehouse_that_comes_back_is_loaded_on_the_retry(proxy, clean_home, empty_warehouse):
     pipeline = Pipeline(clean_home)
     proxy.refusals_left = 1
