@@ -24,6 +24,7 @@ import redshift_connector
 from pydantic import Field, PrivateAttr
 
 from quality_movies.contract import DATA_COLUMNS, LINEAGE_COLUMNS
+from quality_movies.resources.embedded_auth import drop_dead_handles, embedded_secret, require_password
 from quality_movies.resources.lake import STAGING
 from quality_movies.resources.s3_lake import S3Lake
 from quality_movies.resources.warehouse_session import (
@@ -224,16 +225,7 @@ class EmbeddedWarehouse(Warehouse):
     def _connect(self) -> redshift_connector.Connection:
         if self._adapter is None:
             self._adapter = start_embedded_postgres(Path(self.data_dir))
-        return redshift_connector.connect(
-            host=self._adapter.host,
-            port=self._adapter.port,
-            database="postgres",
-            user="postgres",
-            password="",
-            ssl=False,
-            application_name=APPLICATION,
-            max_prepared_statements=MAX_PREPARED_STATEMENTS,
-        )
+        return _connect_embedded(self._adapter, embedded_secret(Path(self.data_dir)))
 
     def lock_file_rows(self, cursor: redshift_connector.Cursor, source_file: str) -> None:
         """A transaction-level advisory lock on (table, `source_file`): loads of other files go on meanwhile."""
@@ -288,14 +280,34 @@ def _hand_to_server(path: Path, owner: tuple[int, int]) -> None:
 
 
 def start_embedded_postgres(data_dir: Path):
-    """Start (or join) the PostgreSQL in `data_dir` and return a loopback adapter to it."""
+    """Start (or join) the PostgreSQL in `data_dir`, password-protected, and return a loopback adapter to it."""
     with warnings.catch_warnings():  # pgserver warns at import when XDG_RUNTIME_DIR is unset
         warnings.simplefilter("ignore")
         import pgserver
 
     from quality_movies.resources.pg_adapter import RedshiftProtocolAdapter
 
+    data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    secret = embedded_secret(data_dir)
     with _EMBEDDED_START:
-        info = pgserver.get_server(data_dir.resolve(), cleanup_mode="stop").get_postmaster_info()
-    return RedshiftProtocolAdapter(Path(info.socket_dir) / f".s.PGSQL.{info.port}")
+        with pgserver.PostgresServer._lock:  # the lock pgserver holds while it adds or removes a handle
+            drop_dead_handles(data_dir)
+        info = pgserver.get_server(data_dir, cleanup_mode="stop").get_postmaster_info()
+        adapter = RedshiftProtocolAdapter(Path(info.socket_dir) / f".s.PGSQL.{info.port}")
+        require_password(data_dir, secret, lambda password: _connect_embedded(adapter, password))
+    return adapter
+
+
+def _connect_embedded(adapter, password: str) -> redshift_connector.Connection:
+    """A connection as `postgres` to the embedded PostgreSQL through its adapter."""
+    return redshift_connector.connect(
+        host=adapter.host,
+        port=adapter.port,
+        database="postgres",
+        user="postgres",
+        password=password,
+        ssl=False,
+        application_name=APPLICATION,
+        max_prepared_statements=MAX_PREPARED_STATEMENTS,
+    )
