@@ -1,5 +1,6 @@
 """The data catalog: the crawled schema of the landed files, as Glue's crawler keeps it."""
 
+import contextlib
 import json
 from abc import abstractmethod
 from pathlib import Path
@@ -55,25 +56,49 @@ class GlueCatalog(Catalog):
         return boto3.client("glue", region_name=self.region, endpoint_url=self.endpoint_url)
 
     def get_columns(self, table: str) -> CatalogColumns | None:
-        client = self._client()
-        try:
-            found = client.get_table(DatabaseName=self.database, Name=table)["Table"]
-        except client.exceptions.EntityNotFoundException:
+        found = self._table(self._client(), table)
+        if found is None:
             return None
         return [{"name": c["Name"], "type": c["Type"]} for c in found["StorageDescriptor"]["Columns"]]
 
     def put_table(self, table: str, columns: CatalogColumns, location: str) -> str:
+        """Create the table, or update it only when its columns or location changed.
+
+        Every update makes a table version, and Glue keeps at most 100,000 per table: at 10,000 files a day an
+        update per run would fail within ten days. So an unchanged schema is not written, and an update skips
+        the archived version (`SkipArchive`). Runs that crawl a fresh database at once race to create it and the
+        table; whoever loses finds them created and carries on.
+        """
         client = self._client()
-        try:
-            client.get_database(Name=self.database)
-        except client.exceptions.EntityNotFoundException:
-            client.create_database(DatabaseInput={"Name": self.database})
+        entry = f"glue://{self.database}/{table}"
         table_input = _csv_table_input(table, columns, location)
+        current = self._table(client, table)
+        if current is not None and _same_table(current, table_input):
+            return entry
+        if current is None:
+            with contextlib.suppress(client.exceptions.AlreadyExistsException):
+                client.create_database(DatabaseInput={"Name": self.database})
+            try:
+                client.create_table(DatabaseName=self.database, TableInput=table_input)
+                return entry
+            except client.exceptions.AlreadyExistsException:
+                pass  # another run created it meanwhile: update it as if it had been there
+        client.update_table(DatabaseName=self.database, TableInput=table_input, SkipArchive=True)
+        return entry
+
+    def _table(self, client, table: str) -> dict | None:
         try:
-            client.update_table(DatabaseName=self.database, TableInput=table_input)
+            return client.get_table(DatabaseName=self.database, Name=table)["Table"]
         except client.exceptions.EntityNotFoundException:
-            client.create_table(DatabaseName=self.database, TableInput=table_input)
-        return f"glue://{self.database}/{table}"
+            return None
+
+
+def _same_table(current: dict, table_input: dict) -> bool:
+    """Whether the catalog already holds `table_input`'s columns, location and format."""
+    stored, wanted = current["StorageDescriptor"], table_input["StorageDescriptor"]
+    columns = [{"Name": c["Name"], "Type": c["Type"]} for c in stored.get("Columns", [])]
+    same_place = stored.get("Location") == wanted["Location"] and stored.get("SerdeInfo") == wanted["SerdeInfo"]
+    return columns == wanted["Columns"] and same_place
 
 
 def _csv_table_input(table: str, columns: CatalogColumns, location: str) -> dict:
