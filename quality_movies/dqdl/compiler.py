@@ -2,7 +2,7 @@
 
 Statistics follow Deequ, which Glue Data Quality runs on: Completeness is the share of non-null rows;
 Uniqueness is the share of non-null rows whose value occurs exactly once; UniqueValueRatio is values
-occurring once over distinct values; StandardDeviation is the population deviation; Entropy uses the
+occurring once over distinct values; StandardDeviation and Variance are the population's; Entropy uses the
 natural logarithm. Row level: IsComplete fails null rows, Uniqueness/IsUnique fail every row whose
 value occurs more than once (as in the Glue reference run). A value is missing only when it is null:
 an empty string is a value, as in Spark; Glue's CSV reader (like Polars') reads empty fields as null,
@@ -223,6 +223,7 @@ BUILDERS: dict[str, Builder] = {
     "Mean": _statistic("Mean", lambda v: v.mean()),
     "Sum": _statistic("Sum", lambda v: v.sum()),
     "StandardDeviation": _statistic("StandardDeviation", lambda v: v.std(ddof=0)),
+    "Variance": _statistic("Variance", lambda v: v.var(ddof=0)),
     "ColumnCorrelation": _column_correlation,
     "ColumnValues": rowchecks.column_values,
     "ColumnLength": rowchecks.column_length,

@@ -56,9 +56,11 @@ class Keyword:
 
 @dataclass(frozen=True)
 class VarRef:
-    """``$name``: a reference to a ruleset variable."""
+    """``$name``: a reference to a ruleset constant (``name = "value"`` or ``name = ["a", "b"]`` before the
+    rules); ``values`` are the operands it stands for, bound by the parser."""
 
     name: str
+    values: tuple[Operand, ...] = ()
 
     def render(self) -> str:
         return f"${self.name}"
@@ -122,6 +124,14 @@ class Condition:
     op: Operator
     operands: tuple[Operand, ...]
 
+    @property
+    def values(self) -> tuple[Operand, ...]:
+        """The operands with every constant reference replaced by the values it stands for."""
+        found: list[Operand] = []
+        for operand in self.operands:
+            found.extend(operand.values if isinstance(operand, VarRef) else (operand,))
+        return tuple(found)
+
     def render(self) -> str:
         ops = self.operands
         if self.op in ("between", "not between"):
@@ -158,6 +168,7 @@ class Rule:
     condition: Condition | None = None
     where: str | None = None
     threshold: Condition | None = None
+    tags: tuple[tuple[str, str], ...] = ()  # ``with "key" = "value"`` of the file rules, source text kept
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -172,18 +183,20 @@ class Rule:
             parts.append(f'where "{self.where}"')
         if self.threshold is not None:
             parts.append(f"with threshold {self.threshold.render()}")
+        parts.extend(f'with "{key}" = "{value}"' for key, value in self.tags)
         return " ".join(parts)
 
 
 @dataclass(frozen=True)
 class Composite:
-    """Rules joined by one logical operator, each rendered in parentheses: ``(A) and (B)``."""
+    """Rules joined by one logical operator, each rendered in parentheses. The operator is written in
+    capitals, as the reference's ``DQRuleLogicalOperator`` prints it: ``(A) AND (B)``, however it was typed."""
 
     op: Literal["and", "or"]
     rules: tuple[Rule | Composite, ...]
 
     def render(self) -> str:
-        return f" {self.op} ".join(f"({rule.render()})" for rule in self.rules)
+        return f" {self.op.upper()} ".join(f"({rule.render()})" for rule in self.rules)
 
     def leaves(self) -> list[Rule]:
         """The plain rules inside, depth first."""
@@ -202,13 +215,24 @@ class Ruleset:
 
     rules: tuple[AnyRule, ...]
     metadata: dict[str, object] = field(default_factory=dict)
+    # ``Analyzers = [...]``: statistics to gather, with no verdict; parsed and kept, not evaluated here.
+    analyzers: tuple[Rule, ...] = ()
+    constants: dict[str, tuple[Operand, ...] | Operand] = field(default_factory=dict)
 
     def render(self) -> str:
-        """The whole ruleset in canonical form, one rule per line."""
-        if not self.rules:
-            return "Rules = [ ]"
-        body = ",\n".join(f"    {rule.render()}" for rule in self.rules)
-        return f"Rules = [\n{body}\n]"
+        """The whole ruleset in canonical form (constants, rules, analyzers), one rule per line."""
+        parts = [f"{name} = {_render_constant(value)}" for name, value in self.constants.items()]
+        for section, items in (("Rules", self.rules), ("Analyzers", self.analyzers)):
+            if items or section == "Rules" and not self.analyzers:
+                body = ",\n".join(f"    {item.render()}" for item in items)
+                parts.append(f"{section} = [\n{body}\n]")
+        return "\n".join(parts)
+
+
+def _render_constant(value: tuple[Operand, ...] | Operand) -> str:
+    if isinstance(value, tuple):
+        return f"[{','.join(item.render() for item in value)}]"
+    return value.render()
 
 
 def render(rule: AnyRule | Ruleset) -> str:

@@ -2,22 +2,27 @@
 
 The accepted language is the public DQDL grammar (awslabs/dqdl ``DataQualityDefinitionLanguage.g4``):
 
-    document   := [Metadata = dict] [DataSources = dict] Rules = [ top (, top)* ]
+    document   := [Metadata = dict] [DataSources = dict] constant* (rules [analyzers] | analyzers)
+    constant   := name = value | name = [ value (, value)* ]     -- used in conditions as $name
+    rules      := Rules = [ top (, top)* ]                        -- at least one rule
+    analyzers  := Analyzers = [ [analyzer (, analyzer)*] ]        -- analyzer := Type param*
     top        := conj (or conj)*            -- "and" binds tighter, as in the ANTLR grammar
     conj       := term (and term)*
     term       := ( top ) | rule             -- rules joined by and/or must be parenthesised
-    rule       := RuleType param* condition? (where "sql")? (with threshold condition)?
+    rule       := RuleType param* condition? (where "sql")? (with threshold condition)? (with "tag" = "v")*
+    param      := [of | and] ("quoted" | bare_identifier)
     condition  := [not] between v and v | [not] in [v, ...] | [not] matches "re" | (=|!=|>|>=|<|<=) v
 
-Rule types and their parameter counts are checked against the catalogue, so a ruleset that Glue
-would reject fails here, before any data is read.
+Each rule is checked against its catalogue entry (parameters, condition and the kind of value it
+compares, ``where``, ``with threshold``, tags), so a ruleset that Glue would reject fails here, before
+any data is read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from quality_movies.dqdl.catalogue import ConditionUse, RuleSpec, spec_for
+from quality_movies.dqdl.catalogue import ANALYZER_ONLY, ConditionUse, RuleSpec, ValueKind, spec_for
 from quality_movies.dqdl.grammar import DqdlSyntaxError, Kind, Token, tokenize
 from quality_movies.dqdl.model import (
     AnyRule,
@@ -36,11 +41,15 @@ from quality_movies.dqdl.model import (
     Str,
     VarRef,
 )
+from quality_movies.dqdl.shapes import DURATION_UNITS, SIZE_UNITS, kind_problem
 
-_UNITS = {"days", "hours", "minutes", "B", "KB", "MB", "GB", "TB"}
+_UNITS = DURATION_UNITS | SIZE_UNITS
 _KEYWORDS = {"null": "NULL", "empty": "EMPTY", "whitespaces_only": "WHITESPACES_ONLY"}
 _COMPARISONS = {">", ">=", "<", "<=", "=", "!="}
 _SECTIONS = {"Metadata", "DataSources", "Sources"}
+# Words that end a rule's parameters: a bare identifier among them is not a column name.
+_RESERVED = {"where", "with", "not", "between", "in", "matches", "and", "or", "AND", "OR", "of", "OF", "BETWEEN"}
+_RESERVED |= {k for word in _KEYWORDS for k in (word, word.upper())}
 # Parentheses nest rules and values by recursion (several frames a level): a cap turns a ruleset nested
 # past any real use into a syntax error instead of a RecursionError.
 MAX_NESTING = 32
@@ -64,6 +73,7 @@ class _Parser:
         self.tokens = tokens
         self.pos = 0
         self.depth = 0  # parentheses open around the current token
+        self.constants: dict[str, tuple[Operand, ...] | Operand] = {}
 
     # ------------------------------------------------------------------------------------ helpers
     def peek(self, offset: int = 0) -> Token:
@@ -118,20 +128,73 @@ class _Parser:
             name = self.advance().text
             self.expect("=")
             metadata[name] = self.dictionary()
-        if not self.at_word("Rules"):
+        while self.peek().kind is Kind.IDENT and self.peek().text not in ("Rules", "Analyzers") and self.at("=", 1):
+            name = self.advance()
+            self.advance()
+            if not self.starts_constant():  # `Rule = [ IsComplete "a" ]` is a misspelt Rules, not a constant
+                raise self.fail("a ruleset starts with its rules list", "'Rules'", name)
+            self.constants[name.text] = self.constant()
+        if not self.at_word("Rules", "Analyzers"):
             raise self.fail("a ruleset starts with its rules list", "'Rules'")
+        rules: list[AnyRule] = []
+        if self.at_word("Rules"):
+            rules = self.section("Rules", self.top, "a rule type such as IsComplete or ColumnValues")
+        analyzers = self.section("Analyzers", self.analyzer, "an analyzer") if self.at_word("Analyzers") else []
+        self.expect_end()
+        return Ruleset(tuple(rules), metadata, tuple(analyzers), dict(self.constants))
+
+    def section(self, name: str, item: Callable[[], AnyRule], what: str) -> list:
+        """``Name = [ item, ... ]``; the Rules list may not be empty (the reference rejects ``Rules = [ ]``)."""
         self.advance()
         self.expect("=")
         self.expect("[")
-        rules: list[AnyRule] = []
+        items: list[AnyRule] = []
+        if self.at("]") and name == "Rules":
+            raise self.fail("a ruleset needs at least one rule", what)
         if not self.at("]"):
-            rules.append(self.top())
+            items.append(item())
             while self.at(","):
                 self.advance()
-                rules.append(self.top())
+                items.append(item())
         self.expect("]", "',' or ']'")
-        self.expect_end()
-        return Ruleset(tuple(rules), metadata)
+        return items
+
+    def starts_constant(self) -> bool:
+        token = self.peek(1) if self.at("[") else self.peek()
+        return token.kind is Kind.STRING or self.at("$") or token.text.lower() in _KEYWORDS
+
+    def constant(self) -> tuple[Operand, ...] | Operand:
+        """A constant's value: a string, NULL/EMPTY/WHITESPACES_ONLY, another constant, or a list of them."""
+        if not self.at("["):
+            return self.constant_value()
+        self.advance()
+        items = [self.constant_value()]
+        while self.at(","):
+            self.advance()
+            items.append(self.constant_value())
+        self.expect("]", "',' or ']'")
+        return tuple(items)
+
+    def constant_value(self) -> Operand:
+        value = self.atom()
+        if isinstance(value, VarRef) and isinstance(value.values, tuple) and len(value.values) == 1:
+            return value.values[0]
+        if not isinstance(value, (Str, Keyword)):
+            raise self.fail("a constant holds strings", "a quoted string, NULL, EMPTY or WHITESPACES_ONLY")
+        return value
+
+    def analyzer(self) -> Rule:
+        """``Type param*``: an analyzer gathers a statistic and has no condition."""
+        token = self.peek()
+        spec = spec_for(token.text) if token.kind is Kind.IDENT else None
+        if spec is None or not spec.analyzer:
+            raise self.fail("not an analyzer", "an analyzer such as Completeness, RowCount or AllStatistics")
+        self.advance()
+        parameters = self.parameters(spec)
+        problem = spec.count_problem(len(parameters))
+        if problem is not None:
+            raise self.fail(problem[0], problem[1], token)
+        return Rule(spec.name, tuple(parameters))
 
     def dictionary(self) -> dict[str, object]:
         self.expect("{")
@@ -194,42 +257,69 @@ class _Parser:
         if type_token.kind is not Kind.IDENT:
             raise self.fail("expected a rule", "a rule type such as IsComplete or ColumnValues")
         spec = spec_for(type_token.text)
-        if spec is None:
+        if spec is None or spec.name in ANALYZER_ONLY:
             raise self.fail("unknown rule type", "a rule type such as IsComplete or ColumnValues")
         self.advance()
-        parameters = self.parameters()
+        parameters = self.parameters(spec)
         condition_token = self.peek()
         condition = self.condition()
-        where: str | None = None
-        threshold: Condition | None = None
-        while True:
-            if self.at_word("where") and where is None:
-                self.advance()
-                where = self.expect_kind(Kind.STRING, "a quoted SQL predicate after where").text
-            elif self.at_word("with") and threshold is None:
-                with_token = self.advance()
-                self.expect("threshold", "'threshold' after 'with'")
-                threshold = self.condition()
-                if threshold is None:
-                    raise self.fail("missing threshold condition", "a condition such as >= 0.9")
-                if not spec.threshold:
-                    raise self.fail(f"{spec.name} does not take a threshold", "',' or ']'", with_token)
-            else:
-                break
         self.check_shape(spec, len(parameters), condition, type_token, condition_token)
-        return Rule(spec.name, tuple(parameters), condition, where, threshold)
+        where = self.where(spec) if self.at_word("where") else None
+        threshold = self.threshold(spec) if self.at_word("with") and self.at("threshold", 1) else None
+        tags: list[tuple[str, str]] = []
+        while spec.tags and self.at_word("with") and self.peek(1).kind is Kind.STRING:
+            self.advance()
+            key = self.advance().text
+            self.expect("=", "'=' after the tag's name")
+            tags.append((key, self.expect_kind(Kind.STRING, "the tag's quoted value").text))
+        if self.at_word("with"):
+            raise self.fail(f"{spec.name} takes no further 'with' here", "',' or ']'")
+        return Rule(spec.name, tuple(parameters), condition, where, threshold, tuple(tags))
 
-    def parameters(self) -> list[Parameter]:
+    def where(self, spec: RuleSpec) -> str:
+        where_token = self.advance()
+        if not spec.where:
+            raise self.fail(f"{spec.name} does not take a where clause", "',' or ']'", where_token)
+        clause = self.expect_kind(Kind.STRING, "a quoted SQL predicate after where")
+        if not clause.text.strip():
+            raise self.fail("the where clause is empty", 'a SQL predicate such as "year > 2000"', clause)
+        return clause.text
+
+    def threshold(self, spec: RuleSpec) -> Condition:
+        with_token = self.advance()
+        self.advance()
+        start = self.peek()
+        threshold = self.condition()
+        if threshold is None:
+            raise self.fail("missing threshold condition", "a condition such as >= 0.9")
+        if not spec.threshold:
+            raise self.fail(f"{spec.name} does not take a threshold", "',' or ']'", with_token)
+        problem = kind_problem(threshold, ValueKind.NUMBER)
+        if problem is not None or threshold.op.endswith("matches"):
+            raise self.fail(f"a threshold compares a share: {problem or 'not a pattern'}", "a number", start)
+        return threshold
+
+    def parameters(self, spec: RuleSpec) -> list[Parameter]:
         found: list[Parameter] = []
         while True:
-            token = self.peek()
-            if token.kind is Kind.STRING:
-                found.append(Parameter(self.advance().text))
-            elif self.at_word("of", "OF", "and", "AND") and self.peek(1).kind is Kind.STRING:
+            connector = None
+            if self.at_word("of", "OF", "and", "AND") and self.is_parameter(spec, self.peek(1), connected=True):
                 connector = self.advance().text
-                found.append(Parameter(self.advance().text, connector=connector))
-            else:
+            token = self.peek()
+            if not self.is_parameter(spec, token, connected=connector is not None):
                 return found
+            self.advance()
+            found.append(Parameter(token.text, quoted=token.kind is Kind.STRING, connector=connector))
+
+    @staticmethod
+    def is_parameter(spec: RuleSpec, token: Token, connected: bool = False) -> bool:
+        """A quoted string, or (where the rule type allows) a bare identifier that is not a DQDL word; a bare
+        rule type name only after ``of``/``and`` (``DetectAnomalies of RowCount``), so that a missing comma
+        between two rules is reported as such."""
+        if token.kind is Kind.STRING:
+            return True
+        bare = spec.unquoted and token.kind is Kind.IDENT and token.text not in _RESERVED
+        return bare and (connected or spec_for(token.text) is None)
 
     def check_shape(
         self, spec: RuleSpec, parameters: int, condition: Condition | None, type_token: Token, after: Token
@@ -240,8 +330,13 @@ class _Parser:
             raise self.fail(problem[0], problem[1], type_token)
         if condition is None and spec.condition is ConditionUse.REQUIRED:
             raise self.fail(f"{spec.name} needs a condition", "a condition such as > 0.9 or between 1 and 10", after)
+        if condition is None and parameters < len(spec.params):  # FileMatch: hashes to match, or two paths
+            raise self.fail(f"{spec.name} needs a condition or all its parameters", "a condition", after)
         if condition is not None and spec.condition is ConditionUse.NONE:
             raise self.fail(f"{spec.name} takes no condition", "',' or ']'", after)
+        wrong = kind_problem(condition, spec.kind) if condition is not None else None
+        if wrong is not None:
+            raise self.fail(f"{spec.name} cannot compare this: {wrong}", f"{spec.kind.value} values", after)
 
     # -------------------------------------------------------------------------------- conditions
     def condition(self) -> Condition | None:
@@ -314,7 +409,11 @@ class _Parser:
             return Paren(inner)
         if self.at("$"):
             self.advance()
-            return VarRef(self.expect_kind(Kind.IDENT, "a variable name after '$'").text)
+            name_token = self.expect_kind(Kind.IDENT, "a constant's name after '$'")
+            if name_token.text not in self.constants:
+                raise self.fail("no such constant is declared before the rules", "a constant", name_token)
+            bound = self.constants[name_token.text]
+            return VarRef(name_token.text, bound if isinstance(bound, tuple) else (bound,))
         if token.kind is Kind.IDENT:
             if token.text.lower() in _KEYWORDS and token.text in (token.text.lower(), token.text.upper()):
                 self.advance()

@@ -46,7 +46,7 @@ def test_rules_and_where_clauses_naming_a_carried_column_are_errors() -> None:
         'IsComplete "raw_age"',
         'ColumnValues "raw_age" in ["x"]',
         'IsComplete "name" where "raw_age = \'x\'"',
-        'ColumnExists "age" where "__line > 2"',
+        'RowCount > 0 where "__line > 2"',
     ):
         result, letters = judge(rule, FRAME, carry=CARRY)
         assert result.outcome == "Error", rule

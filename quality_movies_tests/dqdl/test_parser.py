@@ -5,14 +5,24 @@ from __future__ import annotations
 import pytest
 
 from quality_movies import dqdl
-from quality_movies.dqdl.model import Keyword, Num, Str
+from quality_movies.dqdl.model import Keyword, Str
 
-# (as written in AWS's DQDL reference, as Glue prints it back)
+# (as written in AWS's DQDL reference, as Glue prints it back: the reference's DQRule.toString writes the
+# logical operators in capitals, whatever case they were typed in)
 DOCUMENTED = [
-    ('(IsComplete "id") and (IsUnique "id")', None),
-    ('(Mean "Star_Rating" > 3) and (Mean "Order_Total" > 500) and (IsComplete "Order_Id")', None),
-    ('(Mean "Star_Rating" > 3) and ((Mean "Order_Total" > 500) or (IsComplete "Order_Id"))', None),
-    ('(RowCount > 0) or ((IsComplete "colA") and (IsUnique "colA"))', None),
+    ('(IsComplete "id") and (IsUnique "id")', '(IsComplete "id") AND (IsUnique "id")'),
+    (
+        '(Mean "Star_Rating" > 3) and (Mean "Order_Total" > 500) and (IsComplete "Order_Id")',
+        '(Mean "Star_Rating" > 3) AND (Mean "Order_Total" > 500) AND (IsComplete "Order_Id")',
+    ),
+    (
+        '(Mean "Star_Rating" > 3) and ((Mean "Order_Total" > 500) or (IsComplete "Order_Id"))',
+        '(Mean "Star_Rating" > 3) AND ((Mean "Order_Total" > 500) OR (IsComplete "Order_Id"))',
+    ),
+    (
+        '(RowCount > 0) or ((IsComplete "colA") and (IsUnique "colA"))',
+        '(RowCount > 0) OR ((IsComplete "colA") AND (IsUnique "colA"))',
+    ),
     (
         'ColumnValues "Country" in [ "US", "CA", "UK", NULL, EMPTY, WHITESPACES_ONLY ]',
         'ColumnValues "Country" in ["US","CA","UK",NULL,EMPTY,WHITESPACES_ONLY]',
@@ -24,16 +34,10 @@ DOCUMENTED = [
     ('ColumnValues "First_Name" matches "[a-zA-Z]*"', None),
     ('ColumnValues "Load_Date" > (now() - 3 days)', None),
     ('ColumnValues "Customer_ID" between 1 and 2000', None),
-    (
-        '(ColumnValues "Age" > 21) OR (ColumnValues "Age" = NULL)',
-        '(ColumnValues "Age" > 21) or (ColumnValues "Age" = NULL)',
-    ),
+    ('(ColumnValues "Age" > 21) OR (ColumnValues "Age" = NULL)', None),
     ('ColumnValues "Age" != 21', None),
     ('ColumnValues "Age" not in [21, 22, 23]', 'ColumnValues "Age" not in [21,22,23]'),
-    (
-        '(ColumnValues "Age" != 21) AND (ColumnValues "Age" != NULL)',
-        '(ColumnValues "Age" != 21) and (ColumnValues "Age" != NULL)',
-    ),
+    ('(ColumnValues "Age" != 21) AND (ColumnValues "Age" != NULL)', None),
     ('ColumnValues "Age" not in [21, 22, 23, NULL]', 'ColumnValues "Age" not in [21,22,23,NULL]'),
     ('CustomSql "select count(*) from primary" between 10 and 20', None),
     ('CustomSql "select Name from primary where Age > 18"', None),
@@ -87,8 +91,9 @@ def test_comments_blank_lines_and_crlf_are_ignored() -> None:
     assert [r.render() for r in dqdl.parse(text).rules] == ['IsComplete "a"', "RowCount > 0"]
 
 
-def test_empty_ruleset_is_valid() -> None:
-    assert dqdl.parse("Rules = [ ]").rules == ()
+def test_empty_ruleset_is_rejected_as_by_the_reference_parser() -> None:
+    with pytest.raises(dqdl.DqdlSyntaxError, match="at least one rule"):
+        dqdl.parse("Rules = [ ]")
 
 
 def test_metadata_section_before_rules_is_accepted() -> None:
@@ -99,20 +104,22 @@ def test_metadata_section_before_rules_is_accepted() -> None:
 def test_and_binds_tighter_than_or() -> None:
     rule = dqdl.parse_rule('(RowCount > 0) or (IsComplete "a") and (IsComplete "b")')
     assert isinstance(rule, dqdl.Composite) and rule.op == "or"
-    assert rule.render() == '(RowCount > 0) or ((IsComplete "a") and (IsComplete "b"))'
+    assert rule.render() == '(RowCount > 0) OR ((IsComplete "a") AND (IsComplete "b"))'
 
 
 def test_rule_parts_are_modelled() -> None:
-    rule = dqdl.parse_rule('ColumnValues "c" in ["U", NULL, 5] where "x > 1" with threshold >= 0.91')
+    rule = dqdl.parse_rule('ColumnValues "c" in ["U", NULL, "5"] where "x > 1" with threshold >= 0.91')
     assert rule.columns == ("c",)
     assert rule.condition.op == "in"
-    assert rule.condition.operands == (Str("U"), Keyword("NULL"), Num("5"))
+    assert rule.condition.operands == (Str("U"), Keyword("NULL"), Str("5"))
     assert rule.where == "x > 1"
     assert rule.threshold.render() == ">= 0.91"
 
 
-def test_threshold_written_before_where_renders_in_grammar_order() -> None:
-    rule = dqdl.parse_rule('ColumnValues "c" > 1 with threshold > 0.5 where "x = 1"')
+def test_threshold_written_before_where_is_rejected_as_by_the_reference_grammar() -> None:
+    with pytest.raises(dqdl.DqdlSyntaxError):
+        dqdl.parse_rule('ColumnValues "c" > 1 with threshold > 0.5 where "x = 1"')
+    rule = dqdl.parse_rule('ColumnValues "c" > 1 where "x = 1" with threshold > 0.5')
     assert rule.render() == 'ColumnValues "c" > 1 where "x = 1" with threshold > 0.5'
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from quality_movies import dqdl
 from quality_movies_tests.dqdl.helpers import NOW, judge, outcome, rows
@@ -41,7 +42,7 @@ def test_and_composite_fails_rows_where_either_rule_fails() -> None:
     result, letters = judge('(IsComplete "id") and (ColumnValues "cat" in ["A","B"])', FRAME)
     assert letters == list("PPPFP")
     assert result.outcome == "Failed"
-    assert result.rule == '(IsComplete "id") and (ColumnValues "cat" in ["A","B"])'
+    assert result.rule == '(IsComplete "id") AND (ColumnValues "cat" in ["A","B"])'
 
 
 def test_or_composite_passes_when_one_rule_passes() -> None:
@@ -93,8 +94,9 @@ def test_dynamic_rules_and_anomaly_detection_are_errors() -> None:
     assert outcome('DetectAnomalies "RowCount"', FRAME) == "Error"
 
 
-def test_custom_sql_with_where_clause_is_an_error_as_in_glue() -> None:
-    assert outcome('CustomSql "select count(*) from primary" > 0 where "age > 1"', FRAME) == "Error"
+def test_custom_sql_with_where_clause_is_rejected_by_the_parser_as_in_the_reference() -> None:
+    with pytest.raises(dqdl.DqdlSyntaxError, match="does not take a where clause"):
+        dqdl.parse('Rules = [ CustomSql "select count(*) from primary" > 0 where "age > 1" ]')
 
 
 def test_errors_do_not_fail_rows_or_count_in_the_score() -> None:

@@ -39,6 +39,7 @@ RULES = [
     'Mean "age" = 18',
     'Sum "rating" > 1',
     'StandardDeviation "age" between 7 and 7.1',
+    'Variance "age" between 49 and 51',
     'ColumnCorrelation "id" "age" < 1',
     'ColumnValues "age" between 12 and 30',
     'ColumnValues "age" in [15, 30]',
