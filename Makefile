@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 export DAGSTER_HOME ?= $(CURDIR)/.quality_movies/dagster_home
 
-.PHONY: demo test test-quick dev bench bench-burst lint clean browser
+.PHONY: demo test test-quick dev bench bench-burst lint clean browser wheel-check
 
 demo: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml  ## land the bundled IMDb sample and run the whole graph locally
 	$(BIN)/quality-movies demo
@@ -28,6 +28,12 @@ bench: $(VENV)/.installed  ## the targets of the quality path (validate, demo, w
 
 bench-burst: $(VENV)/.installed  ## 200 files landed at once through the daemon, sensor and run queue
 	$(BIN)/python benchmarks/burst.py --files 200
+
+# The wheel as shipped: built through its sdist, installed without extras into a clean virtual environment by
+# deploy/install-wheel.sh (the Dockerfile's own step), then every module imported, the definitions loaded and the
+# demo, validate and lint run from another folder with an empty environment. CI runs it before `make test`.
+wheel-check: $(VENV)/.installed  ## prove the built wheel installs and runs on its declared dependencies alone
+	BUILD_PYTHON=$(BIN)/python PYTHON=$(PYTHON) deploy/check-wheel.sh
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check quality_movies quality_movies_tests benchmarks

@@ -4,11 +4,17 @@ setup(
     name="quality_movies",
     version="0.1.0",
     description="The AWS 'quality movie data' recipe as a Dagster asset graph that also runs locally.",
-    packages=find_packages(exclude=["quality_movies_tests*", "benchmarks*"]),
-    # With the root named as the package folder, `pip install -e` links the project with a plain .pth file
-    # instead of setuptools' import finder, which prints a warning block on every install.
+    # The warehouse SQL stays in the repository's top-level sql/ (where a DBA looks for it) and ships inside the
+    # package as quality_movies.sql through the symlink quality_movies/sql -> ../sql: builds copy the files it
+    # points at, and code reads them with importlib.resources wherever the package is installed. (Mapping the
+    # package to sql/ in package_dir would make `pip install -e` use setuptools' import finder, which prints a
+    # warning block on every install; with the root named as the package folder it is a plain .pth file.)
+    packages=find_packages(exclude=["quality_movies_tests*", "benchmarks*", "sql", "sql.*"]),
     package_dir={"": "."},
-    package_data={"quality_movies": ["sample/*.csv", "rules/*.dqdl", "rules/*.toml"]},
+    package_data={
+        "quality_movies": ["sample/*.csv", "rules/*.dqdl", "rules/*.toml"],
+        "quality_movies.sql": ["*.sql"],
+    },
     python_requires=">=3.11",
     # dagster-aws and dagster-webserver pin dagster exactly: the set moves together.
     install_requires=[
@@ -21,6 +27,7 @@ setup(
         "redshift-connector==2.2.0",
         "pgserver==0.1.4",
         "boto3>=1.34",
+        "pydantic>=2",  # the resources' fields and private attributes
     ],
     extras_require={
         # Browser tests drive Debian's Chromium (/usr/bin/chromium); Playwright never downloads one.
@@ -32,6 +39,11 @@ setup(
             "ruff>=0.6",
             "playwright>=1.45",
             "pandera[pandas]==0.35.0",
+            # The production instance's storage (deploy/dagster.yaml), pinned with dagster as the image pins it.
+            "dagster-postgres==0.29.27",
+            # What the packaging tests and `make wheel-check` build with, without build isolation.
+            "setuptools>=68",
+            "wheel",
         ],
     },
     entry_points={"console_scripts": ["quality-movies=quality_movies.cli:main"]},

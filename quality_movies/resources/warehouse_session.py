@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib.resources
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -20,7 +20,9 @@ from quality_movies.contract import DATA_COLUMNS
 if TYPE_CHECKING:
     from quality_movies.resources.warehouse import Warehouse
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+# Package data (setup.py ships the repository's top-level sql/ as quality_movies.sql), found wherever the
+# package is installed: an editable checkout, a wheel in a clean virtual environment, a Docker image.
+SQL_DIR = importlib.resources.files("quality_movies.sql")
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,126}")
 # What a lost connection raises; the server has then rolled the transaction back by itself.
 CONNECTION_LOST = (redshift_connector.InterfaceError, OSError)
