@@ -8,6 +8,9 @@ exactly `%`, `/` and `,` and keep everything else (spaces, non-ASCII) readable:
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import PurePosixPath
+
 import dagster as dg
 
 landed_files = dg.DynamicPartitionsDefinition(name="landed_files")
@@ -35,3 +38,27 @@ def relative_key_for(partition_key: str) -> str:
             parts.append(partition_key[index])
             index += 1
     return "".join(parts)
+
+
+# Most file systems (ext4, xfs, tmpfs, APFS) hold at most 255 bytes in one path segment.
+NAME_MAX_BYTES = 255
+_DIGEST_CHARS = 32  # 128 bits of SHA-256: two names never share a bounded form in practice
+_KEPT_SUFFIX_BYTES = 16
+
+
+def bounded_name(name: str, reserve: int = 0) -> str:
+    """`name` as one path segment of at most 255 bytes, less `reserve` bytes that the caller adds around it.
+
+    A name that fits is returned unchanged (so existing layouts hold); a longer one becomes its readable beginning,
+    `~`, a hash of the whole name and its extension (`.csv`, `.csv.gz`): stable, and distinct for distinct names.
+    """
+    encoded = name.encode("utf-8", "surrogateescape")
+    limit = NAME_MAX_BYTES - reserve
+    if len(encoded) <= limit:
+        return name
+    suffix = "".join(PurePosixPath(name).suffixes)
+    suffix = suffix if len(suffix.encode("utf-8", "surrogateescape")) <= _KEPT_SUFFIX_BYTES else ""
+    digest = hashlib.sha256(encoded).hexdigest()[:_DIGEST_CHARS]
+    room = limit - len(digest) - 1 - len(suffix.encode("utf-8", "surrogateescape"))
+    head = encoded[:room].decode("utf-8", "ignore")  # cut on a character boundary
+    return f"{head}~{digest}{suffix}"

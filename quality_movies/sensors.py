@@ -1,6 +1,7 @@
 """The landing sensor, which turns new CSV objects into partitions and runs, and the run-failure sensor."""
 
 import json
+import time
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -9,14 +10,13 @@ from quality_movies.assets.landing import ETAG_TAG, ingested_by
 from quality_movies.jobs import ingest_landed_file
 from quality_movies.notifications import status_message
 from quality_movies.partitions import landed_files
-from quality_movies.resources.lake import OUTPUT_PREFIXES, Lake, LakeObject
+from quality_movies.resources.lake import OUTPUT_PREFIXES, Lake, LakeObject, RefusedObject
 from quality_movies.resources.notifier import Notifier
 from quality_movies.run_summary import summarize_run
 
-# S3's LastModified is when an upload started: a large file can appear after a smaller one
-# stamped later. Objects are therefore reconsidered for this long after the newest one seen.
-LOOKBACK_SECONDS = 15 * 60
 LANDABLE_SUFFIXES = (".csv", ".csv.gz")
+# How often a tick also removes what killed writes left in the lake (`Lake.remove_stale_leftovers`).
+SWEEP_EVERY_SECONDS = 10 * 60
 
 
 def _version(found: LakeObject) -> str:
@@ -25,34 +25,47 @@ def _version(found: LakeObject) -> str:
 
 @dataclass(frozen=True)
 class LandingCursor:
-    """The newest modification time seen and the object versions seen within the look-back window.
+    """The version of each object under the landing prefix that the sensor has dealt with, and those waiting.
 
-    Bounded by the window, it survives restarts (Dagster stores it), handles equal timestamps
-    and late arrivals, and sees a re-upload (new ETag) as a new version.
+    `handled` maps a key to the version (ETag) that was requested, found ingested already, or refused; any other
+    version of that key is new, whatever its timestamp (a `mv` or `cp -p` keeps an old one). `pending` maps a key
+    to a version seen once on a lake whose listed objects may be incomplete: it is taken when the next tick sees
+    it unchanged. Keys no longer listed drop out of both, so the cursor is bounded by what is in the folder.
     """
 
-    newest: float = 0.0
-    seen: dict[str, float] = field(default_factory=dict)  # "key@etag" -> last_modified
+    handled: dict[str, str] = field(default_factory=dict)
+    pending: dict[str, str] = field(default_factory=dict)
+    swept_at: float = 0.0
 
     @classmethod
     def from_json(cls, text: str | None) -> "LandingCursor":
-        if not text:
+        state = json.loads(text) if text else {}
+        if "handled" not in state:  # none yet, or the look-back cursor of earlier versions: `ingested_by` decides
             return cls()
-        state = json.loads(text)
-        return cls(newest=state["newest"], seen=state["seen"])
+        return cls(handled=state["handled"], pending=state["pending"], swept_at=state.get("swept_at", 0.0))
 
     def to_json(self) -> str:
-        return json.dumps({"newest": self.newest, "seen": self.seen}, sort_keys=True)
+        return json.dumps({"handled": self.handled, "pending": self.pending, "swept_at": self.swept_at}, sort_keys=True)
 
-    def unseen(self, objects: list[LakeObject]) -> list[LakeObject]:
-        horizon = self.newest - LOOKBACK_SECONDS
-        return [o for o in objects if o.last_modified >= horizon and _version(o) not in self.seen]
+    def is_new(self, key: str, version: str) -> bool:
+        return self.handled.get(key) != version
 
-    def advance(self, new: list[LakeObject]) -> "LandingCursor":
-        newest = max([self.newest, *(o.last_modified for o in new)])
-        seen = {**self.seen, **{_version(o): o.last_modified for o in new}}
-        horizon = newest - LOOKBACK_SECONDS
-        return LandingCursor(newest, {version: at for version, at in seen.items() if at >= horizon})
+    def ready(self, objects: list[LakeObject], whole_when_listed: bool) -> list[LakeObject]:
+        """The new versions to take now: all of them on a lake that lists whole objects, else those seen twice."""
+        new = [o for o in objects if self.is_new(o.key, o.etag)]
+        return [o for o in new if whole_when_listed or self.pending.get(o.key) == o.etag]
+
+    def advance(
+        self, objects: list[LakeObject], refused: list[RefusedObject], ready: list[LakeObject]
+    ) -> "LandingCursor":
+        """The cursor once `ready` and `refused` are dealt with; the other new versions of `objects` wait."""
+        taken = {o.key for o in ready}
+        handled = {o.key: o.etag for o in objects if o.key in taken or not self.is_new(o.key, o.etag)}
+        pending = {o.key: o.etag for o in objects if o.key not in handled}
+        return LandingCursor(handled | {r.key: r.version for r in refused}, pending, self.swept_at)
+
+    def swept(self, now: float) -> "LandingCursor":
+        return LandingCursor(self.handled, self.pending, now)
 
 
 def is_landable(key: str, landing_prefix: str) -> bool:
@@ -65,19 +78,41 @@ def is_landable(key: str, landing_prefix: str) -> bool:
     )
 
 
+def _swept(context: dg.SensorEvaluationContext, lake: Lake, cursor: LandingCursor) -> LandingCursor:
+    """Remove what killed writes left in the lake, at most every SWEEP_EVERY_SECONDS."""
+    now = time.time()
+    if now - cursor.swept_at < SWEEP_EVERY_SECONDS:
+        return cursor
+    for leftover in lake.remove_stale_leftovers():
+        context.log.info(f"removed {leftover}, left by a write that was killed")
+    return cursor.swept(now)
+
+
+def _report(context: dg.SensorEvaluationContext, cursor: LandingCursor, refused: list[RefusedObject]) -> None:
+    """Log each refused object once per version: why it is not ingested (the other files go on)."""
+    for item in refused:
+        if cursor.is_new(item.key, item.version):
+            context.log.warning(f"not ingesting {item.key!r}: {item.reason}")
+
+
 @dg.sensor(
     job=ingest_landed_file,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Adds a partition and requests a run for each new or re-uploaded CSV under the landing prefix, "
-    "unless that content was ingested already (by `quality-movies demo` or an earlier run).",
+    "once it is complete, unless that content was ingested already (by `quality-movies demo` or an earlier run).",
 )
 def landing_sensor(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorResult:
-    cursor = LandingCursor.from_json(context.cursor)
-    listed = [o for o in lake.list_objects(lake.landing_prefix) if is_landable(o.key, lake.landing_prefix)]
-    new = sorted(cursor.unseen(listed), key=lambda o: (o.last_modified, o.key))
+    cursor = _swept(context, lake, LandingCursor.from_json(context.cursor))
+    listing = lake.survey(lake.landing_prefix)
+    listed = [o for o in listing.objects if is_landable(o.key, lake.landing_prefix)]
+    refused = [r for r in listing.refused if is_landable(r.key, lake.landing_prefix)]
+    _report(context, cursor, refused)
+    ready = sorted(cursor.ready(listed, lake.whole_when_listed), key=lambda o: (o.last_modified, o.key))
+    if waiting := [o.key for o in listed if cursor.is_new(o.key, o.etag) and o not in ready]:
+        context.log.info(f"taken once seen unchanged at the next tick (may still be written): {waiting}")
     # The cursor only knows what this sensor saw; the instance knows what was ingested, by whom.
-    to_ingest = [o for o in new if ingested_by(context.instance, lake.partition_key(o.key), o.etag) is None]
+    to_ingest = [o for o in ready if ingested_by(context.instance, lake.partition_key(o.key), o.etag) is None]
     partitions = {lake.partition_key(o.key) for o in to_ingest}
     known = set(context.instance.get_dynamic_partitions(landed_files.name))
     runs = [
@@ -89,7 +124,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, lake: Lake) -> dg.Sensor
         dynamic_partitions_requests=[landed_files.build_add_request(sorted(partitions - known))]
         if partitions - known
         else [],
-        cursor=cursor.advance(new).to_json(),
+        cursor=cursor.advance(listed, refused, ready).to_json(),
     )
 
 

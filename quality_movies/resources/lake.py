@@ -4,25 +4,30 @@ The layout mirrors the AWS recipe's bucket, whatever the backend: `input_data/` 
 configurable), `bad_records/` (quarantine), `rule_outcome/`, `processed/` (archive of
 ingested inputs), `staging/` (good rows waiting for the warehouse load) and `notifications/`.
 Per-file outputs are laid out as `<prefix>/source_file=<partition>/run_id=<run>/...`
-so that Athena can read them as partitioned tables.
+so that Athena can read them as partitioned tables. A folder or file name that would exceed one path
+segment (255 bytes: a very long file name, or the partition key of a deeply nested one) is written in
+its bounded form (`partitions.bounded_name`: a readable beginning and a hash); shorter names are unchanged.
 """
 
 import io
 import os
+import re
 import shutil
 import tempfile
+import time
 import uuid
 from abc import abstractmethod
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import ClassVar
 
 import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from quality_movies.partitions import partition_key_for, relative_key_for
+from quality_movies.partitions import bounded_name, partition_key_for, relative_key_for
 
 BAD_RECORDS = "bad_records"
 RULE_OUTCOME = "rule_outcome"
@@ -30,6 +35,13 @@ PROCESSED = "processed"
 STAGING = "staging"
 NOTIFICATIONS = "notifications"
 OUTPUT_PREFIXES = (BAD_RECORDS, RULE_OUTCOME, PROCESSED, STAGING, NOTIFICATIONS)
+SCRATCH = ".scratch"
+# A partial file or scratch folder nothing has written to for this long belongs to a killed write: a write in
+# progress touches its file continually, so it is never this old.
+STALE_AFTER_SECONDS = 3600
+SCRATCH_PREFIX = "quality_movies-"
+_PARTIAL_AFFIXES = len(".") + len(".") + 32 + len(".partial")  # around the name: `.<name>.<uuid hex>.partial`
+_PARTIAL_NAME = re.compile(r"^\..*\.[0-9a-f]{32}\.partial$", re.DOTALL)
 
 
 @contextmanager
@@ -39,7 +51,8 @@ def replacing(target: Path) -> Iterator[Path]:
     Readers see the old file or all of the new one, never a part; a failed write leaves the old one.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")  # hidden: never listed
+    # Hidden, so never listed; its name bounded, so that a name near the 255-byte limit still has a partial file.
+    partial = target.with_name(f".{bounded_name(target.name, _PARTIAL_AFFIXES)}.{uuid.uuid4().hex}.partial")
     try:
         yield partial
         partial.replace(target)  # an atomic rename within one folder
@@ -53,8 +66,29 @@ def write_whole(target: Path, data: bytes) -> None:
         partial.write_bytes(data)
 
 
+def _newest_change(path: Path) -> float:
+    """The latest modification time of `path` or of anything under it."""
+    newest = path.lstat().st_mtime
+    for folder, _, files in os.walk(path):
+        for name in files:
+            with suppress(FileNotFoundError):
+                newest = max(newest, (Path(folder) / name).lstat().st_mtime)
+    return newest
+
+
+def remove_stale_folders(parent: Path, prefix: str, cutoff: float) -> list[str]:
+    """Remove the folders in `parent` named `prefix...` in which nothing changed since `cutoff` (epoch seconds)."""
+    removed = []
+    for folder in sorted(p for p in parent.iterdir() if p.name.startswith(prefix)) if parent.is_dir() else []:
+        with suppress(FileNotFoundError):
+            if folder.is_dir() and not folder.is_symlink() and _newest_change(folder) < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(str(folder))
+    return removed
+
+
 class UnsafeKeyError(ValueError):
-    """An object key that would escape the lake (absolute, or with `..`)."""
+    """An object key the lake cannot hold safely: absolute, with `..` or `\\`, or a link to outside the lake."""
 
 
 class LandedFileChangedError(dg.Failure):
@@ -76,7 +110,7 @@ class Fingerprint:
 class LakeObject:
     key: str
     size: int
-    etag: str  # S3's ETag; locally a stamp of modification time and size
+    etag: str  # S3's ETag; locally a stamp of modification time, size and change time (see `local_etag`)
     last_modified: float  # seconds since the epoch
 
     @property
@@ -84,22 +118,67 @@ class LakeObject:
         return Fingerprint(self.etag, self.size)
 
 
+@dataclass(frozen=True)
+class RefusedObject:
+    """An object the lake lists but cannot hold as data, with why: it is refused alone, nothing else stops."""
+
+    key: str
+    version: str  # changes when the object does, so that a refusal is reported once per version
+    reason: str
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What is under a prefix: the objects, and those refused with a reason."""
+
+    objects: list[LakeObject]
+    refused: list[RefusedObject]
+
+
+def local_etag(stat: os.stat_result) -> str:
+    """A local file's version: modification time, size and change time (st_ctime_ns).
+
+    The modification time can be set back (`cp -p`, `touch -d`, `mv` keeps it), so a same-size correction stamped
+    with the old time would look unchanged. The kernel sets the change time on every write, rename and `utime`,
+    and no call sets it back: with it, every new content is a new version. A metadata-only change (`chmod`,
+    `mv` in) is then a new version too, which costs one more run of identical content, never a missed one.
+    """
+    return f"{stat.st_mtime_ns:x}-{stat.st_size:x}-{stat.st_ctime_ns:x}"
+
+
 def safe_key(key: str) -> str:
     """Return `key` normalised, refusing keys that would leave the lake root."""
     path = PurePosixPath(key)
-    if not key or path.is_absolute() or ".." in path.parts or "\\" in key:
+    if not key or path.is_absolute() or ".." in path.parts:
         raise UnsafeKeyError(f"object key {key!r} must be relative and stay inside the lake")
+    if "\\" in key:  # a path separator on Windows, where `a\..\b` would climb out of its folder
+        raise UnsafeKeyError(f"object key {key!r} contains a backslash, which the lake does not hold in keys")
+    if "\x00" in key:
+        raise UnsafeKeyError(f"object key {key!r} contains a NUL character")
     return str(path)
 
 
+def key_refusal(key: str) -> str | None:
+    """Why the lake cannot hold `key` as data (None when it can): unsafe, or not valid UTF-8."""
+    try:
+        safe_key(key)
+        key.encode("utf-8")
+    except UnsafeKeyError as error:
+        return str(error)
+    except UnicodeEncodeError:
+        return f"object key {key!r} is not valid UTF-8"
+    return None
+
+
 def file_output_prefix(prefix: str, partition_key: str) -> str:
-    """Folder holding every run's outputs for one landed file under `prefix`."""
-    return f"{prefix}/source_file={partition_key}"
+    """Folder holding every run's outputs for one landed file under `prefix` (its name bounded to 255 bytes)."""
+    folder = "source_file="
+    return f"{prefix}/{folder}{bounded_name(partition_key, reserve=len(folder))}"
 
 
 def run_output_key(prefix: str, partition_key: str, run_id: str, name: str) -> str:
     """Key of one run's output for one landed file."""
-    return f"{file_output_prefix(prefix, partition_key)}/run_id={run_id}/{name}"
+    return f"{file_output_prefix(prefix, partition_key)}/run_id={run_id}/{bounded_name(name)}"
 
 
 def staged_good_rows_key(partition_key: str) -> str:
@@ -107,11 +186,21 @@ def staged_good_rows_key(partition_key: str) -> str:
 
     Not per run: a re-execution of the load alone finds the rows the last quality step routed.
     """
-    return f"{STAGING}/good_rows/{partition_key}.parquet"
+    return f"{STAGING}/good_rows/{bounded_name(partition_key, reserve=len('.parquet'))}.parquet"
 
 
 class Lake(dg.ConfigurableResource):
-    """Object storage with the recipe's layout; subclasses say where the objects live."""
+    """Object storage with the recipe's layout; subclasses say where the objects live.
+
+    Complete files only: `whole_when_listed` says whether a listed object is always complete. On S3 it is (a PUT
+    or a multipart upload's completion makes the object appear whole, at once), so the landing sensor takes an
+    object as soon as it is listed. In a folder it is not (a copy in progress is listed, part written), so the
+    sensor takes a file once its version (size, modification and change time) is unchanged across two
+    consecutive ticks. Writers that want a file taken at once write it under a hidden name (`.name.csv`, never
+    listed) and rename it into place, as `replacing` does.
+    """
+
+    whole_when_listed: ClassVar[bool] = False
 
     landing_prefix: str = Field(default="input_data", description="Prefix where new CSV files land.")
 
@@ -142,8 +231,19 @@ class Lake(dg.ConfigurableResource):
     def describe(self, key: str) -> LakeObject: ...
 
     @abstractmethod
+    def survey(self, prefix: str) -> Listing:
+        """Every object under `prefix`, however many there are, and those the lake cannot hold, each with why."""
+
     def list_objects(self, prefix: str) -> list[LakeObject]:
-        """Every object under `prefix`, however many there are."""
+        """Every object under `prefix` that the lake can hold."""
+        return self.survey(prefix).objects
+
+    def remove_stale_leftovers(self, older_than: float = STALE_AFTER_SECONDS) -> list[str]:
+        """Remove what killed writes left (partial files, scratch folders) untouched for `older_than` seconds.
+
+        Returns what was removed. Nothing younger is touched, so a write in progress is never disturbed.
+        """
+        return []
 
     @abstractmethod
     def write_bytes(self, key: str, data: bytes) -> None: ...
@@ -212,8 +312,18 @@ class LocalLake(Lake):
 
     root: str = Field(description="Folder that plays the bucket.")
 
+    def base(self) -> Path:
+        """The lake's folder, with any symbolic link in its own path resolved."""
+        return Path(self.root).resolve()
+
     def path(self, key: str) -> Path:
-        return Path(self.root).resolve() / safe_key(key)
+        """The file of `key`, refusing a key whose file is (or lies under) a symbolic link to outside the lake."""
+        base = self.base()
+        path = base / safe_key(key)
+        target = path.resolve()
+        if not target.is_relative_to(base):
+            raise UnsafeKeyError(f"object key {key!r} is a symbolic link to {target}, outside the lake {base}")
+        return path
 
     def uri(self, key: str) -> str:
         return str(self.path(key))
@@ -226,15 +336,39 @@ class LocalLake(Lake):
 
     def describe(self, key: str) -> LakeObject:
         stat = self.path(key).stat()
-        return LakeObject(key, stat.st_size, f"{stat.st_mtime_ns:x}-{stat.st_size:x}", stat.st_mtime)
+        return LakeObject(key, stat.st_size, local_etag(stat), stat.st_mtime)
 
-    def list_objects(self, prefix: str) -> list[LakeObject]:
-        folder = self.path(prefix)
-        base = Path(self.root).resolve()
-        files = sorted(folder.rglob("*")) if folder.is_dir() else []
-        # Hidden files are not objects: writes in progress here, editors' and copiers' temporary files.
-        listed = [file for file in files if file.is_file() and not file.name.startswith(".")]
-        return [self.describe(file.relative_to(base).as_posix()) for file in listed]
+    def survey(self, prefix: str) -> Listing:
+        base, objects, refused = self.base(), [], []
+        for file in self._files_under(self.path(prefix)):
+            key = file.relative_to(base).as_posix()
+            with suppress(FileNotFoundError):  # deleted since the folder was read: not there any more
+                reason = key_refusal(key) or self._link_refusal(file, base)
+                if reason:
+                    refused.append(RefusedObject(key, local_etag(file.lstat()), reason))
+                elif file.is_file():  # not a folder behind a link, a pipe or a dangling link
+                    stat = file.stat()
+                    objects.append(LakeObject(key, stat.st_size, local_etag(stat), stat.st_mtime))
+        return Listing(objects, refused)
+
+    @staticmethod
+    def _files_under(folder: Path) -> list[Path]:
+        """The entries under `folder` that may be files, in key order; links to folders are not followed.
+
+        Hidden files are not objects: writes in progress here, editors' and copiers' temporary files.
+        """
+        found = []
+        for parent, _, names in os.walk(folder, followlinks=False):
+            found += [Path(parent) / name for name in names if not name.startswith(".")]
+        return sorted(found)
+
+    @staticmethod
+    def _link_refusal(file: Path, base: Path) -> str | None:
+        """Why `file` is refused as a symbolic link out of the lake (None if it is not one)."""
+        target = file.resolve()
+        if file.is_symlink() and not target.is_relative_to(base):
+            return f"a symbolic link to {target}, outside the lake {base}: only files in the lake are read"
+        return None
 
     def write_bytes(self, key: str, data: bytes) -> None:
         write_whole(self.path(key), data)
@@ -268,9 +402,9 @@ class LocalLake(Lake):
     @contextmanager
     def scratch(self) -> Iterator[Path]:
         # Inside the lake's folder, so that `store` is a rename on the same file system; hidden, never listed.
-        root = Path(self.root).resolve() / ".scratch"
+        root = self.base() / SCRATCH
         root.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(dir=root))
+        folder = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=root))
         try:
             yield folder
         finally:
@@ -287,3 +421,16 @@ class LocalLake(Lake):
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+    def remove_stale_leftovers(self, older_than: float = STALE_AFTER_SECONDS) -> list[str]:
+        cutoff, base = time.time() - older_than, self.base()
+        removed = remove_stale_folders(base / SCRATCH, "", cutoff)  # every folder there is a scratch folder
+        for parent, folders, names in os.walk(base, followlinks=False):
+            folders[:] = [name for name in folders if name != SCRATCH]
+            for name in filter(_PARTIAL_NAME.match, names):
+                partial = Path(parent) / name
+                with suppress(FileNotFoundError):
+                    if partial.lstat().st_mtime < cutoff:
+                        partial.unlink()
+                        removed.append(str(partial))
+        return removed

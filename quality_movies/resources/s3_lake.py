@@ -2,13 +2,28 @@
 
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import ClassVar
 
 from pydantic import Field
 
-from quality_movies.resources.lake import Fingerprint, Lake, LakeObject, LandedFileChangedError, safe_key
+from quality_movies.partitions import bounded_name
+from quality_movies.resources.lake import (
+    SCRATCH_PREFIX,
+    STALE_AFTER_SECONDS,
+    Fingerprint,
+    Lake,
+    LakeObject,
+    LandedFileChangedError,
+    Listing,
+    RefusedObject,
+    key_refusal,
+    remove_stale_folders,
+    safe_key,
+)
 
 LINK_SECONDS = 7 * 24 * 3600
 
@@ -19,6 +34,8 @@ def _as_lake_object(key: str, size: int, etag: str, last_modified) -> LakeObject
 
 class S3Lake(Lake):
     """A bucket; credentials come from the standard AWS chain (variables, profile, instance role)."""
+
+    whole_when_listed: ClassVar[bool] = True  # a PUT or a completed multipart upload appears whole, at once
 
     bucket: str = Field(description="Bucket holding the landing and output prefixes.")
     region: str | None = Field(default=None, description="AWS region of the bucket.")
@@ -55,11 +72,16 @@ class S3Lake(Lake):
         head = self.client().head_object(Bucket=self.bucket, Key=safe_key(key))
         return _as_lake_object(key, head["ContentLength"], head["ETag"], head["LastModified"])
 
-    def list_objects(self, prefix: str) -> list[LakeObject]:
+    def survey(self, prefix: str) -> Listing:
         from dagster_aws.s3.sensor import get_objects  # dagster-aws's paginating lister, loaded when used
 
         listed = get_objects(self.bucket, prefix=f"{safe_key(prefix)}/", client=self.client())
-        return [_as_lake_object(o["Key"], o["Size"], o["ETag"], o["LastModified"]) for o in listed]
+        found = [_as_lake_object(o["Key"], o["Size"], o["ETag"], o["LastModified"]) for o in listed]
+        refusals = {o.key: key_refusal(o.key) for o in found}
+        return Listing(
+            objects=[o for o in found if not refusals[o.key]],
+            refused=[RefusedObject(o.key, o.etag, refusals[o.key]) for o in found if refusals[o.key]],
+        )
 
     def write_bytes(self, key: str, data: bytes) -> None:
         self.client().put_object(Bucket=self.bucket, Key=safe_key(key), Body=data)
@@ -75,7 +97,7 @@ class S3Lake(Lake):
     def local_file(self, key: str, expected: Fingerprint | None = None) -> Iterator[Path]:
         expected = expected or self.describe(key).fingerprint
         with self.scratch() as folder:
-            path = folder / PurePosixPath(key).name
+            path = folder / bounded_name(PurePosixPath(key).name)  # S3 allows longer names than a local folder
             self.confirm_unchanged(key, expected)
             self.client().download_file(self.bucket, safe_key(key), str(path))  # streamed to disk, in parts
             # The same version before and after, and the parts of one download are of one version (the
@@ -98,7 +120,7 @@ class S3Lake(Lake):
 
     @contextmanager
     def scratch(self) -> Iterator[Path]:
-        folder = Path(tempfile.mkdtemp(prefix="quality_movies-"))
+        folder = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
         try:
             yield folder
         finally:
@@ -120,3 +142,7 @@ class S3Lake(Lake):
         keys = [{"Key": found.key} for found in self.list_objects(prefix)]
         for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
             client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start : start + 1000]})
+
+    def remove_stale_leftovers(self, older_than: float = STALE_AFTER_SECONDS) -> list[str]:
+        # S3 writes leave no partial objects; only the local scratch folders of killed runs remain.
+        return remove_stale_folders(Path(tempfile.gettempdir()), SCRATCH_PREFIX, time.time() - older_than)
