@@ -290,12 +290,17 @@ def start_embedded_postgres(data_dir: Path):
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     secret = embedded_secret(data_dir)
+    # pgserver's inter-process start-up lock, also held while it adds or removes a handle: with it, no
+    # handle is dropped as another process adds one, and one process migrates a `trust` cluster (two
+    # concurrent ALTER ROLE fail with "tuple concurrently updated") while the others find it done.
+    starting = pgserver.PostgresServer._lock
     with _EMBEDDED_START:
-        with pgserver.PostgresServer._lock:  # the lock pgserver holds while it adds or removes a handle
+        with starting:
             drop_dead_handles(data_dir)
         info = pgserver.get_server(data_dir, cleanup_mode="stop").get_postmaster_info()
         adapter = RedshiftProtocolAdapter(Path(info.socket_dir) / f".s.PGSQL.{info.port}")
-        require_password(data_dir, secret, lambda password: _connect_embedded(adapter, password))
+        with starting:
+            require_password(data_dir, secret, lambda password: _connect_embedded(adapter, password))
     return adapter
 
 

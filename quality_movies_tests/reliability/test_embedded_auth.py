@@ -205,6 +205,29 @@ def _frame(kind: bytes, body: bytes) -> bytes:
     return kind + struct.pack("!i", len(body) + 4) + body
 
 
+CONCURRENT_START = """
+import sys
+from quality_movies.resources.warehouse import EmbeddedWarehouse
+with EmbeddedWarehouse(data_dir=sys.argv[1]).connection() as conn:
+    conn.cursor().execute("SELECT 1")
+"""
+
+
+def test_processes_starting_a_trust_cluster_at_once_all_get_in_and_it_ends_migrated(tmp_path):
+    data_dir = tmp_path / "warehouse"
+    data_dir.mkdir()
+    subprocess.run([sys.executable, "-c", LEGACY_START, str(data_dir)], capture_output=True, timeout=120)
+    starts = [
+        subprocess.Popen([sys.executable, "-c", CONCURRENT_START, str(data_dir)], stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    errors = [start.communicate(timeout=300)[1] for start in starts]
+
+    assert [start.returncode for start in starts] == [0] * 4, errors
+    assert not hba_allows_trust((data_dir / "pg_hba.conf").read_text())
+    assert json.loads((data_dir / HANDLE_PIDS).read_text()) == []  # the last one out stopped the server
+
+
 # -- another OS user ---------------------------------------------------------------------------------
 
 # What the other user runs, with the system python3 alone: a start-up packet, then the first reply's
