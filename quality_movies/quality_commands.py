@@ -44,7 +44,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _print_validation(summary: dict[str, Any]) -> None:
     print(f"{summary['source']} against {summary['ruleset']}")
     if summary["stopped"]:
-        print(f"  STOPPED (on_dataset_failure = stop): {summary['stopped']}")
+        print(f"  STOPPED, no row routed: {summary['stopped']}")
     else:
         print(f"  rows in {summary['rows_in']}: {summary['rows_good']} good, {summary['rows_bad']} bad")
     print(f"  data quality: {summary['dq_result']}")

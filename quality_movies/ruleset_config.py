@@ -1,8 +1,9 @@
 """Which ruleset the quality stage runs, and what a failed rule means: configuration, not code.
 
 A ruleset is a `.dqdl` file; its optional sidecar `.toml` (same name, beside it) sets per rule a
-severity (`warn` or `error`) and whether a failure blocks the warehouse load, and for the whole file
-what happens when the dataset fails (`route` its rows as the recipe's jobs do, or `stop` the run).
+severity (`warn` or `error`), whether a failure blocks the warehouse load and what a rule in Error
+does (`on_error`: `stop` the file, the default, or `ignore` it), and for the whole file what happens when
+the dataset fails (`route` its rows as the recipe's jobs do, or `stop` the run).
 `QUALITY_MOVIES_RULESET` names the `.dqdl` file; by default the recipe's ruleset bundled here runs.
 Sidecar rules are keyed by their canonical text, as `quality-movies lint` prints it.
 """
@@ -24,8 +25,10 @@ DEFAULT_RULESET = Path(__file__).parent / "rules" / "movies.dqdl"
 
 Severity = Literal["warn", "error"]
 DatasetFailureAction = Literal["route", "stop"]
+RuleErrorAction = Literal["stop", "ignore"]
 SEVERITIES: tuple[Severity, ...] = ("warn", "error")
 DATASET_FAILURE_ACTIONS: tuple[DatasetFailureAction, ...] = ("route", "stop")
+RULE_ERROR_ACTIONS: tuple[RuleErrorAction, ...] = ("stop", "ignore")
 
 
 class RulesetConfigError(ValueError):
@@ -38,10 +41,14 @@ class RuleSettings:
 
     `severity`: `error` makes the dataset fail (see `on_dataset_failure`), `warn` only reports.
     `blocking`: a failure keeps the file's good rows out of the warehouse (rows are still routed).
+    `on_error`: what a rule in Error (it cannot be evaluated: a missing column, bad SQL, an unsupported
+    rule) does: `stop` the file, nothing routed or loaded (fail closed, the default), or `ignore` it and
+    route the rows as if the rule were absent (it still counts as not passed in the score).
     """
 
     severity: Severity = "error"
     blocking: bool = False
+    on_error: RuleErrorAction = "stop"
 
 
 @dataclass(frozen=True)
@@ -160,13 +167,17 @@ class _Problems:
                 self.add(f"unknown key {key!r} at {where}; expected {_listed(tuple(sorted(known)))}")
 
     def settings(self, table: object, base: RuleSettings, where: str) -> RuleSettings:
-        """`base` overridden by a table's `severity` and `blocking`."""
+        """`base` overridden by a table's `severity`, `blocking` and `on_error`."""
         if not isinstance(table, dict):
-            self.add(f"{where} must be a table with severity and/or blocking")
+            self.add(f"{where} must be a table with severity, blocking and/or on_error")
             return base
-        self.unknown_keys(table, {"severity", "blocking"}, where)
+        self.unknown_keys(table, {"severity", "blocking", "on_error"}, where)
         severity = table.get("severity", base.severity)
         blocking = table.get("blocking", base.blocking)
+        on_error = table.get("on_error", base.on_error)
+        if on_error not in RULE_ERROR_ACTIONS:
+            self.add(f"{where}: on_error must be one of {_listed(RULE_ERROR_ACTIONS)}, not {on_error!r}")
+            on_error = base.on_error
         if severity not in SEVERITIES:
             self.add(f"{where}: severity must be one of {_listed(SEVERITIES)}, not {severity!r}")
             severity = base.severity
@@ -176,7 +187,7 @@ class _Problems:
         if blocking and severity != "error":
             # A warning never stops anything (Dagster blocks only on checks of ERROR severity).
             self.add(f"{where}: blocking = true needs severity = 'error'")
-        return RuleSettings(cast(Severity, severity), blocking)
+        return RuleSettings(cast(Severity, severity), blocking, cast(RuleErrorAction, on_error))
 
     def raise_if_any(self) -> None:
         if self.found:

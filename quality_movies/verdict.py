@@ -2,7 +2,9 @@
 
 Glue reports each rule as Passed, Failed or Error; the settings beside the ruleset say which
 failures are errors, which block the warehouse load, and whether a failed dataset stops the run.
-A rule in Error (it parsed but cannot be evaluated here) counts as not passed: never silently green.
+A rule in Error (it parsed but cannot be evaluated here: a missing column, bad SQL, an unsupported rule)
+counts as not passed and, unless its `on_error = "ignore"`, stops the file: a rule that judged nothing
+must not let rows through (fail closed).
 """
 
 from __future__ import annotations
@@ -40,16 +42,30 @@ class Verdict(dqdl.ScoredRules):
         return [r.rule for r in self._not_passed() if self.config.settings_for(r.rule).blocking]
 
     @property
+    def stopping_errors(self) -> list[dqdl.RuleOutcome]:
+        """Rules in Error whose `on_error` is `stop` (the default): any of them stops the file."""
+        return [r for r in self.rules if r.outcome == "Error" and self.config.settings_for(r.rule).on_error == "stop"]
+
+    @property
     def stop_reason(self) -> str | None:
-        """Why the run must stop (`on_dataset_failure = "stop"` and the dataset failed), else None."""
-        if self.config.on_dataset_failure != "stop" or not self.dataset_failed:
-            return None
-        return f"data quality failed ({self.score_text}); rules of severity error not passed: " + "; ".join(
-            self.failed_errors
-        )
+        """Why the file must stop, nothing routed or loaded, else None.
+
+        Rules in Error lead (with why each could not be evaluated), then a failed dataset when
+        `on_dataset_failure = "stop"`.
+        """
+        reasons = []
+        if errors := self.stopping_errors:
+            named = "; ".join(f"{r.rule}: {r.failure_reason}" for r in errors)
+            reasons.append(f'{len(errors)} rule(s) could not be evaluated (on_error = "stop"): {named}')
+        if self.config.on_dataset_failure == "stop" and self.dataset_failed:
+            reasons.append(
+                f"data quality failed ({self.score_text}); rules of severity error not passed: "
+                + "; ".join(self.failed_errors)
+            )
+        return "; ".join(reasons) or None
 
     def records(self) -> list[dict[str, Any]]:
-        """One JSON-ready record per rule: rule, outcome, failing_rows, metrics, reason, severity, blocking."""
+        """One JSON-ready record per rule: outcome, failing_rows, metrics, reason and the rule's settings."""
         return [self._record(rule) for rule in self.rules]
 
     def _record(self, rule: dqdl.RuleOutcome) -> dict[str, Any]:
@@ -62,6 +78,7 @@ class Verdict(dqdl.ScoredRules):
             "reason": rule.failure_reason,
             "severity": settings.severity,
             "blocking": settings.blocking,
+            "on_error": settings.on_error,
         }
 
     def summary(self) -> dict[str, Any]:

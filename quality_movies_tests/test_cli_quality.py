@@ -90,13 +90,17 @@ def test_validate_of_a_file_for_another_table_needs_no_contract(tmp_path: Path, 
     other = VARIANTS / "imdb_top_1000_renamed_columns_bom.csv"
     assert main(["validate", str(other), "--out", str(tmp_path)]) == 1
     assert "the header lacks poster_link" in capsys.readouterr().err
-    summary = _validate_json(capsys, str(other), "--no-contract", "--out", str(tmp_path))
+    assert main(["validate", str(other), "--no-contract", "--out", str(tmp_path), "--json"]) == 1
+    summary = json.loads(capsys.readouterr().out)
     # "IMDB Rating", "Series Title" and "Released Year" are not the crawled names the rules use.
     evaluated = [rule["rule"] for rule in summary["rules"] if rule["outcome"] != "Error"]
     assert evaluated == ["RowCount > 0", 'IsComplete "genre"']
     assert all("does not exist" in rule["reason"] for rule in summary["rules"] if rule["outcome"] == "Error")
-    # Rules in Error say nothing about rows, but they are never a pass: the dataset fails.
-    assert (summary["rows_in"], summary["rows_good"], summary["dataset_failed"]) == (1000, 1000, True)
+    # Rules in Error say nothing about rows, but they are never a pass: the file stops (fail closed).
+    assert (summary["rows_in"], summary["rows_good"], summary["dataset_failed"]) == (1000, None, True)
+    assert summary["stopped"].startswith(
+        '5 rule(s) could not be evaluated (on_error = "stop"): IsComplete "imdb_rating"'
+    )
 
 
 def test_lint_prints_each_rule_in_canonical_dqdl(tmp_path: Path, capsys) -> None:
@@ -124,7 +128,8 @@ def test_lint_accepts_rules_this_engine_cannot_evaluate_and_validate_reports_the
     lint = capsys.readouterr()
     assert lint.out.splitlines() == ['IsComplete "genre"', 'DetectAnomalies "RowCount"']
     assert "DetectAnomalies" in lint.err and "previous runs" in lint.err
-    anomalies = _validate_json(capsys, str(IMDB_CSV), "--rules", str(ruleset), "--out", str(tmp_path))["rules"][1]
+    assert main(["validate", str(IMDB_CSV), "--rules", str(ruleset), "--out", str(tmp_path), "--json"]) == 1
+    anomalies = json.loads(capsys.readouterr().out)["rules"][1]
     assert anomalies["outcome"] == "Error"
     assert "needs the results of previous runs" in anomalies["reason"]
 
@@ -152,7 +157,11 @@ def test_validate_reads_a_file_that_is_not_utf8_in_its_legacy_encoding_and_says_
     # refusing them (it used to exit 1 with "invalid utf-8"); the encoding it used is reported.
     legacy = tmp_path / "windows.csv"
     legacy.write_bytes("title,genre\nAmélie,Comedy\n".encode("cp1252"))
-    summary = _validate_json(capsys, str(legacy), "--no-contract", "--out", str(tmp_path / "out"))
+    rules = tmp_path / "genre.dqdl"
+    rules.write_text('Rules = [ IsComplete "genre" ]')  # the recipe's other rules name columns this file lacks
+    summary = _validate_json(
+        capsys, str(legacy), "--rules", str(rules), "--no-contract", "--out", str(tmp_path / "out")
+    )
     assert (summary["reader"]["encoding"], summary["reader"]["reader"]) == ("cp1252", "careful")
     assert pl.read_parquet(tmp_path / "out" / "good_rows.parquet").to_dicts() == [
         {"title": "Amélie", "genre": "Comedy"}

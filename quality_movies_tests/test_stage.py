@@ -43,6 +43,14 @@ def real(config: RulesetConfig, tmp_path_factory: pytest.TempPathFactory) -> Sta
     return run_stage(IMDB_CSV, config, tmp_path_factory.mktemp("real"), source=IMDB_CSV.name)
 
 
+def _with_settings(folder: Path, settings: str) -> RulesetConfig:
+    """The default ruleset with other settings beside it."""
+    ruleset = folder / "movies.dqdl"
+    ruleset.write_text(DEFAULT_RULESET.read_text())
+    ruleset.with_suffix(".toml").write_text(settings)
+    return load_ruleset(ruleset)
+
+
 def _good(result: StageResult) -> pl.DataFrame:
     return pl.read_parquet(result.outputs[GOOD_ROWS_FILE])
 
@@ -170,7 +178,9 @@ def test_a_missing_warehouse_column_is_refused_unless_the_contract_is_off(
     with pytest.raises(MissingColumnsError, match="^top.csv: the header lacks poster_link"):
         run_stage(path, config, tmp_path / "refused", source="top.csv")
     assert list((tmp_path / "refused").iterdir()) == []
-    result = run_stage(path, config, tmp_path / "out", contract=False)
+    # The recipe's rules on titles, genres and years are in Error on this file: ignored here, they would stop it.
+    lenient = _with_settings(tmp_path, '[defaults]\non_error = "ignore"\n')
+    result = run_stage(path, lenient, tmp_path / "out", contract=False)
     # Without the contract good rows keep their text (not the crawled double) and, as with the contract,
     # no record number: that lives in the quarantine.
     assert _good(result).to_dicts() == [{"imdb_rating": "9.0", "series_title": "a"}]
@@ -185,17 +195,20 @@ def test_headers_that_collide_once_lower_cased_are_refused(tmp_path: Path, confi
         run_stage(path, config, tmp_path / "out", contract=False)
 
 
-def test_a_rule_that_cannot_be_evaluated_is_an_error_and_fails_the_dataset(tmp_path: Path) -> None:
+def test_a_rule_that_cannot_be_evaluated_is_an_error_fails_the_dataset_and_stops_the_file(tmp_path: Path) -> None:
     path = tmp_path / "reference.dqdl"
     path.write_text('Rules = [ IsComplete "genre", RowCountMatch "reference" = 1.0 ]')
-    verdict = run_stage(IMDB_CSV, load_ruleset(path), tmp_path / "out").verdict
+    result = run_stage(IMDB_CSV, load_ruleset(path), tmp_path / "out")
+    verdict = result.verdict
     error = verdict.rules[1]
     assert (error.outcome, error.failure_reason) == (
         "Error",
         "RowCountMatch is not supported here: it needs a reference dataset, which this engine does not receive",
     )
     assert verdict.failed_errors == ['RowCountMatch "reference" = 1.0']
-    assert verdict.score_text == "1/1 rules passed (100%)"
+    assert verdict.score_text == "1/2 rules passed (50%; 1 in error)"
+    assert verdict.stop_reason.startswith('1 rule(s) could not be evaluated (on_error = "stop"): RowCountMatch')
+    assert result.rows_good is None and GOOD_ROWS_FILE not in result.outputs
 
 
 def test_a_header_only_file_fails_row_count_and_blocks_the_load(tmp_path: Path, config: RulesetConfig) -> None:

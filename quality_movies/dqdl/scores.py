@@ -30,23 +30,32 @@ class ScoredRules:
         return sum(r.outcome == "Passed" for r in self.rules)
 
     @property
-    def evaluated(self) -> int:
-        """Rules that produced a verdict (Passed or Failed); rules in Error are not counted, as in Glue."""
-        return sum(r.outcome in ("Passed", "Failed") for r in self.rules)
+    def errored(self) -> int:
+        """Rules in Error: they could not be evaluated."""
+        return sum(r.outcome == "Error" for r in self.rules)
+
+    @property
+    def total(self) -> int:
+        """Every rule is scored: one in Error counts as not passed (fail closed), never as absent."""
+        return len(self.rules)
 
     @property
     def score(self) -> float | None:
-        """The DQ score: passed rules over evaluated rules (None when nothing was evaluated)."""
-        return self.passed / self.evaluated if self.evaluated else None
+        """The DQ score: passed rules over all rules (None for an empty ruleset)."""
+        return self.passed / self.total if self.total else None
 
     @property
     def score_text(self) -> str:
-        """Glue's wording, e.g. ``41/43 rules passed (95%)``."""
-        return format_score(self.passed, self.evaluated)
+        """Glue's wording, e.g. ``41/43 rules passed (95%)``, naming rules in Error when there are some."""
+        return format_score(self.passed, self.total, self.errored)
 
 
-def format_score(passed: int, evaluated: int) -> str:
-    """Glue's console wording, e.g. ``41/43 rules passed (95%)``; the percentage is rounded down."""
-    if evaluated == 0:
+def format_score(passed: int, total: int, errored: int = 0) -> str:
+    """Glue's console wording, e.g. ``41/43 rules passed (95%)``; the percentage is rounded down.
+
+    Rules in Error are among the `total` and not passed: ``0/1 rules passed (0%; 1 in error)``.
+    """
+    if total == 0:
         return "0/0 rules passed (no rule evaluated)"
-    return f"{passed}/{evaluated} rules passed ({math.floor(100 * passed / evaluated)}%)"
+    errors = f"; {errored} in error" if errored else ""
+    return f"{passed}/{total} rules passed ({math.floor(100 * passed / total)}%{errors})"

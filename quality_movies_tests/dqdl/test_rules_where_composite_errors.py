@@ -99,11 +99,11 @@ def test_custom_sql_with_where_clause_is_rejected_by_the_parser_as_in_the_refere
         dqdl.parse('Rules = [ CustomSql "select count(*) from primary" > 0 where "age > 1" ]')
 
 
-def test_errors_do_not_fail_rows_or_count_in_the_score() -> None:
+def test_errors_do_not_fail_rows_but_count_as_not_passed_in_the_score() -> None:
     evaluation = dqdl.evaluate('Rules = [ IsComplete "id", IsComplete "rating", RowCount > 9 ]', FRAME, now=NOW)
     assert [r.outcome for r in evaluation.rules] == ["Passed", "Error", "Failed"]
-    assert (evaluation.passed, evaluation.evaluated, evaluation.score) == (1, 2, 0.5)
-    assert evaluation.score_text == "1/2 rules passed (50%)"
+    assert (evaluation.passed, evaluation.total, evaluation.score) == (1, 3, 1 / 3)
+    assert evaluation.score_text == "1/3 rules passed (33%; 1 in error)"
     assert set(evaluation.rows[dqdl.RESULT_COLUMN]) == {"Passed"}
 
 
