@@ -308,3 +308,17 @@ def test_another_local_user_past_the_adapter_or_at_the_unix_socket_is_still_aske
 
     assert past_the_adapter == "R10"  # AuthenticationSASL: a password is demanded ("R0" would be a login)
     assert at_the_socket in {"denied", "R10"}  # the socket's folder is the server's alone, or the password is asked
+
+
+def test_another_local_user_at_a_socket_in_pgservers_shared_runtime_folder_is_asked_for_the_password(
+    tmp_path, intruder
+):
+    # A cluster path too long for a socket name makes pgserver put the socket in a folder every user may
+    # enter (mode 0777): there the password is the only guard.
+    warehouse = EmbeddedWarehouse(data_dir=str(tmp_path / ("w" * 100)))
+    with warehouse.connection():
+        unix_socket = warehouse._adapter.unix_socket
+    assert not unix_socket.is_relative_to(tmp_path)
+    assert stat.S_IMODE(unix_socket.parent.stat().st_mode) == 0o777
+
+    assert _probe_as(intruder, "unix", str(unix_socket)) == "R10"
