@@ -28,6 +28,7 @@ setup(
         "pgserver==0.1.4",
         "boto3>=1.34",
         "pydantic>=2",  # the resources' fields and private attributes
+        "scramp>=1.4,<1.5",  # the embedded warehouse's SCRAM password verifier (redshift-connector's own range)
     ],
     extras_require={
         # Browser tests drive Debian's Chromium (/usr/bin/chromium); Playwright never downloads one.

@@ -2,6 +2,8 @@
 
 Each resource is chosen from the environment alone: a variable that names an AWS service
 switches that resource to it (see the README's "On AWS"); without it the local stand-in runs.
+`QUALITY_MOVIES_DEPLOYMENT` says which mixes are allowed (see `deployment_from_env`), so that a
+container meant for AWS never quietly runs part of the pipeline on local stand-ins.
 """
 
 import os
@@ -115,8 +117,69 @@ def warehouse_from_env(home: Path, lake: Lake) -> Warehouse:
     )
 
 
+DEPLOYMENT_VARIABLE = "QUALITY_MOVIES_DEPLOYMENT"
+DEPLOYMENTS = ("local", "aws", "mixed")
+# The variables that switch a resource to its AWS service.
+AWS_SWITCHES = (
+    "QUALITY_MOVIES_BUCKET",
+    "QUALITY_MOVIES_GLUE_DATABASE",
+    "QUALITY_MOVIES_SNS_TOPIC_ARN",
+    "QUALITY_MOVIES_REDSHIFT_HOST",
+)
+
+
+class DeploymentConfigError(ValueError):
+    """The environment asks for part of AWS: refusing beats running the rest on local stand-ins."""
+
+
+def missing_aws_variables() -> list[str]:
+    """Every variable a complete AWS deployment needs that the environment leaves unset, in one list."""
+    missing = [name for name in (*AWS_SWITCHES, "QUALITY_MOVIES_REDSHIFT_DATABASE") if not _set(name)]
+    if not (_set("AWS_REGION") or _set("AWS_DEFAULT_REGION")):
+        missing.append("AWS_REGION (or AWS_DEFAULT_REGION)")
+    iam = _set("QUALITY_MOVIES_REDSHIFT_IAM") and _flag("QUALITY_MOVIES_REDSHIFT_IAM")
+    credentials = ("DB_USER", "CLUSTER_IDENTIFIER") if iam else ("USER", "PASSWORD")
+    missing += [name for name in (f"QUALITY_MOVIES_REDSHIFT_{field}" for field in credentials) if not _set(name)]
+    return missing
+
+
+def deployment_from_env() -> str:
+    """The deployment `QUALITY_MOVIES_DEPLOYMENT` names, once the environment is checked to be complete for it.
+
+    - `aws`: every resource on AWS; any missing variable is refused, all of them named in one error.
+    - `local` (the default): each resource on AWS only if its variable is set, and then all of them must
+      be (a complete AWS set); a partial set is refused. Against an emulated endpoint (`AWS_ENDPOINT_URL`,
+      e.g. moto) any mix runs, since nothing reaches AWS: the integration tests run that way.
+    - `mixed`: any mix, each variable switching its own resource, also on real AWS (e.g. an S3 lake
+      with the embedded warehouse on a laptop); it has to be asked for by name.
+    """
+    deployment = os.environ.get(DEPLOYMENT_VARIABLE, "").strip().lower() or "local"
+    if deployment not in DEPLOYMENTS:
+        raise DeploymentConfigError(
+            f"{DEPLOYMENT_VARIABLE}={os.environ[DEPLOYMENT_VARIABLE]!r} is not a deployment: use one of "
+            f"{', '.join(DEPLOYMENTS)}"
+        )
+    missing = missing_aws_variables()
+    if deployment == "aws" and missing:
+        raise DeploymentConfigError(
+            f"{DEPLOYMENT_VARIABLE}=aws needs the full AWS configuration; not set: {', '.join(missing)}"
+        )
+    switched = [name for name in AWS_SWITCHES if _set(name)]
+    if deployment == "local" and switched and missing and not _set("AWS_ENDPOINT_URL"):
+        raise DeploymentConfigError(
+            f"partial AWS configuration: {', '.join(switched)} set, but not {', '.join(missing)}; the rest would "
+            f"run on local stand-ins. Set them (and {DEPLOYMENT_VARIABLE}=aws), unset the AWS variables for a "
+            f"local run, or set {DEPLOYMENT_VARIABLE}=mixed to run this mix on purpose"
+        )
+    return deployment
+
+
 def resources_from_env(home: Path) -> dict[str, object]:
-    """The resources this environment asks for; local stand-ins wherever no AWS variable is set."""
+    """The resources this environment asks for; local stand-ins wherever no AWS variable is set.
+
+    Raises `DeploymentConfigError` when the environment is incomplete for its deployment (`deployment_from_env`).
+    """
+    deployment_from_env()
     lake = lake_from_env(home)
     return {
         "lake": lake,
