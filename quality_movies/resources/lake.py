@@ -365,8 +365,8 @@ class LocalLake(Lake):
     @staticmethod
     def _link_refusal(file: Path, base: Path) -> str | None:
         """Why `file` is refused as a symbolic link out of the lake (None if it is not one)."""
-        target = file.resolve()
-        if file.is_symlink() and not target.is_relative_to(base):
+        target = file.resolve() if file.is_symlink() else base
+        if not target.is_relative_to(base):
             return f"a symbolic link to {target}, outside the lake {base}: only files in the lake are read"
         return None
 

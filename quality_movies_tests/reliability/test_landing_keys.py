@@ -7,13 +7,18 @@ whole Dagster job into the embedded warehouse, as the daemon would run the senso
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import dagster as dg
 import pytest
+from moto.server import ThreadedMotoServer
 
 from quality_movies.partitions import NAME_MAX_BYTES
-from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME, LocalLake, UnsafeKeyError
+from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME, Lake, LocalLake, UnsafeKeyError
+from quality_movies.resources.s3_lake import S3Lake
 from quality_movies.sensors import landing_sensor
 from quality_movies_tests.conftest import IMDB_CSV, Pipeline, expected_good, read_imdb
 
@@ -31,7 +36,7 @@ class _Recorded(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _tick(lake: LocalLake, instance: dg.DagsterInstance, cursor: str | None, log: list[str]) -> dg.SensorResult:
+def _tick(lake: Lake, instance: dg.DagsterInstance, cursor: str | None, log: list[str]) -> dg.SensorResult:
     """One evaluation of the landing sensor, its partitions added as the daemon would, its log kept in `log`."""
     with dg.build_sensor_context(instance_ref=instance.get_ref(), cursor=cursor, resources={"lake": lake}) as context:
         context.log.addHandler(_Recorded(log))  # what the UI shows as the tick's log
@@ -41,7 +46,7 @@ def _tick(lake: LocalLake, instance: dg.DagsterInstance, cursor: str | None, log
     return result
 
 
-def _ticks(lake: LocalLake, instance: dg.DagsterInstance, count: int, log: list[str]) -> list[list[dg.RunRequest]]:
+def _ticks(lake: Lake, instance: dg.DagsterInstance, count: int, log: list[str]) -> list[list[dg.RunRequest]]:
     """The run requests of `count` consecutive ticks."""
     cursor, requested = None, []
     for _ in range(count):
@@ -71,6 +76,19 @@ def test_a_backslash_key_is_refused_alone_with_its_reason_once(tmp_path, instanc
     assert [[r.partition_key for r in requests] for requests in ticks] == [[], ["good.csv"], []]
     (refusal,) = _refusals(log)  # once for this version, not at every tick
     assert "back\\\\slash.csv" in refusal and "backslash" in refusal
+
+
+def test_a_name_that_is_not_utf8_is_refused_alone(tmp_path, instance):
+    lake, log = LocalLake(root=str(tmp_path / "lake")), []
+    lake.write_bytes("input_data/good.csv", GOOD)
+    with open(os.path.join(os.fsencode(lake.path("input_data")), b"latin1 \xe9t\xe9.csv"), "wb") as landed:
+        landed.write(GOOD)
+
+    ticks = _ticks(lake, instance, 2, log)
+
+    assert [r.partition_key for requests in ticks for r in requests] == ["good.csv"]
+    (refusal,) = _refusals(log)
+    assert "not valid UTF-8" in refusal
 
 
 def test_a_symlink_to_a_file_outside_the_lake_is_refused_and_never_read(tmp_path, instance):
@@ -124,3 +142,46 @@ def test_long_names_and_deep_paths_ingest_through_the_job(clean_home, empty_ware
     (archived,) = pipeline.keys(PROCESSED)
     assert pipeline.lake.path(archived).read_bytes() == source.read_bytes()
     assert partition == key.removeprefix("input_data/").replace("/", "%2F")  # partition keys as they were
+
+
+@pytest.fixture
+def s3_home(clean_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The test home with its lake in a bucket on a local S3 endpoint (moto's server over HTTP)."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    for name, value in {
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "QUALITY_MOVIES_BUCKET": "landing-keys",
+    }.items():
+        monkeypatch.setenv(name, value)
+    boto3.client("s3", region_name="us-east-1", endpoint_url=f"http://{host}:{port}").create_bucket(
+        Bucket="landing-keys"
+    )
+    yield clean_home
+    server.stop()
+
+
+@pytest.mark.aws
+def test_on_s3_a_backslash_key_is_refused_alone_and_a_300_byte_name_ingests(s3_home, empty_warehouse, tmp_path):
+    pipeline = Pipeline(s3_home)
+    assert isinstance(pipeline.lake, S3Lake)
+    source = tmp_path / "slice.csv"
+    source.write_bytes(b"".join(IMDB_CSV.read_bytes().splitlines(keepends=True)[:60]))
+    long_key = "input_data/" + "x" * 296 + ".csv"  # S3 holds it; no local folder holds a 300-byte name
+    pipeline.lake.put_file(source, long_key)
+    pipeline.lake.client().put_object(Bucket="landing-keys", Key="input_data/back\\slash.csv", Body=source.read_bytes())
+    log: list[str] = []
+
+    with dg.instance_for_test() as sensing:
+        (requests,) = _ticks(pipeline.lake, sensing, 1, log)  # an S3 object is whole when listed: taken at once
+
+    (request,) = requests
+    (refusal,) = _refusals(log)
+    assert "back\\\\slash.csv" in refusal
+    pipeline.instance.add_dynamic_partitions("landed_files", [request.partition_key])
+    assert pipeline.run(request.partition_key).success
+    assert empty_warehouse.query_one("count_file_rows", (long_key,))[0] == expected_good(read_imdb(source)) > 0
