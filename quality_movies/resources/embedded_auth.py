@@ -128,15 +128,28 @@ def _replace_keeping_owner(path: Path, text: str) -> None:
 
 
 def require_password(data_dir: Path, secret: str, connect: Callable[[str], Any]) -> None:
-    """Make the running cluster in `data_dir` ask every client for `secret`, if it does not already.
+    """Make the running cluster in `data_dir` ask every client for `secret`, and check that `secret` opens it.
 
     `connect(password)` opens a connection to it. The password is set before pg_hba changes, so a run
     stopped half-way finds `trust` again and redoes both; the verifier, not the secret, reaches the server.
     """
     hba = data_dir / HBA_FILE
     text = hba.read_text()
-    if not hba_allows_trust(text):
-        return
+    if hba_allows_trust(text):
+        _migrate_to_password(hba, text, secret, connect)
+    try:
+        connect(secret).close()
+    except Exception as refused:
+        if not _login_refused(refused):
+            raise
+        raise EmbeddedAuthError(
+            f"the secret in {secret_file(data_dir)} is not the password of the cluster in {data_dir} (replaced, "
+            f"or restored from another home?). To set it anew, change scram-sha-256 back to trust in {hba} "
+            "and start again."
+        ) from None
+
+
+def _migrate_to_password(hba: Path, text: str, secret: str, connect: Callable[[str], Any]) -> None:
     verifier = scram_verifier(secret)
     if not VERIFIER.fullmatch(verifier):  # it is quoted into the statement: ALTER ROLE takes no parameters
         raise EmbeddedAuthError("the SCRAM verifier has an unexpected form")
@@ -153,6 +166,10 @@ def require_password(data_dir: Path, secret: str, connect: Callable[[str], Any])
     _wait_until_password_is_demanded(connect)
 
 
+def _login_refused(error: Exception) -> bool:
+    return "28P01" in str(error)  # the driver's error for a failed login carries SQLSTATE 28P01
+
+
 def _wait_until_password_is_demanded(connect: Callable[[str], Any]) -> None:
     # The postmaster rereads pg_hba when the reload signal reaches it, a moment later: start-up returns
     # only once a wrong password is refused, so nothing connects meanwhile under `trust`.
@@ -160,8 +177,8 @@ def _wait_until_password_is_demanded(connect: Callable[[str], Any]) -> None:
     while time.monotonic() < deadline:
         try:
             connect(secrets.token_urlsafe(16)).close()
-        except Exception as refused:  # the driver's error for a failed login carries SQLSTATE 28P01
-            if "28P01" in str(refused):
+        except Exception as refused:
+            if _login_refused(refused):
                 return
             raise
         time.sleep(0.05)
@@ -179,7 +196,11 @@ def drop_dead_handles(data_dir: Path) -> list[int]:
     from pgserver.utils import DiskList, process_is_running
 
     handles = DiskList(data_dir / HANDLE_PIDS)
-    pids = handles.get()
+    try:
+        pids = handles.get()
+    except ValueError:  # cut short by a kill while pgserver rewrote it; pgserver would fail on it at every start
+        pids = []  # who else uses the server is unknown then: the last of *us* to exit may stop it under them
+        handles.put(pids)
     dead = [pid for pid in pids if not process_is_running(pid)]
     if dead:
         handles.put([pid for pid in pids if pid not in dead])

@@ -299,8 +299,12 @@ def start_embedded_postgres(data_dir: Path):
             drop_dead_handles(data_dir)
         info = pgserver.get_server(data_dir, cleanup_mode="stop").get_postmaster_info()
         adapter = RedshiftProtocolAdapter(Path(info.socket_dir) / f".s.PGSQL.{info.port}")
-        with starting:
-            require_password(data_dir, secret, lambda password: _connect_embedded(adapter, password))
+        try:
+            with starting:
+                require_password(data_dir, secret, lambda password: _connect_embedded(adapter, password))
+        except BaseException:
+            adapter.close()
+            raise
     return adapter
 
 

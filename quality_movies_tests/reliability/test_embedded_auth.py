@@ -25,13 +25,14 @@ from scramp import ScramClient, ScramMechanism
 
 from quality_movies.resources.embedded_auth import (
     HANDLE_PIDS,
+    EmbeddedAuthError,
     hba_allows_trust,
     hba_demanding_password,
     scram_verifier,
     secret_file,
 )
 from quality_movies.resources.pg_adapter import PROTOCOL_3_0, RedshiftProtocolAdapter
-from quality_movies.resources.warehouse import EmbeddedWarehouse
+from quality_movies.resources.warehouse import EmbeddedWarehouse, start_embedded_postgres
 
 INTRUDER = "qm_intruder_auth"
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -205,9 +206,21 @@ def _frame(kind: bytes, body: bytes) -> bytes:
     return kind + struct.pack("!i", len(body) + 4) + body
 
 
+def test_a_secret_that_does_not_open_the_cluster_is_reported_with_the_way_out(tmp_path):
+    data_dir = tmp_path / "warehouse"
+    with EmbeddedWarehouse(data_dir=str(data_dir)).connection():
+        pass
+    secret_file(data_dir).write_text("a-secret-from-another-home")
+
+    with pytest.raises(EmbeddedAuthError, match="change scram-sha-256 back to trust") as raised:
+        start_embedded_postgres(data_dir)
+
+    assert "a-secret-from-another-home" not in str(raised.value)
+
+
 CONCURRENT_START = """
 import sys
-from quality_movies.resources.warehouse import EmbeddedWarehouse
+from quality_movies.resources.warehouse import EmbeddedWarehouse, start_embedded_postgres
 with EmbeddedWarehouse(data_dir=sys.argv[1]).connection() as conn:
     conn.cursor().execute("SELECT 1")
 """
@@ -217,6 +230,8 @@ def test_processes_starting_a_trust_cluster_at_once_all_get_in_and_it_ends_migra
     data_dir = tmp_path / "warehouse"
     data_dir.mkdir()
     subprocess.run([sys.executable, "-c", LEGACY_START, str(data_dir)], capture_output=True, timeout=120)
+    handles = data_dir / HANDLE_PIDS
+    handles.write_text(handles.read_text()[:-1])  # also cut short, as a kill while pgserver rewrites it leaves it
     starts = [
         subprocess.Popen([sys.executable, "-c", CONCURRENT_START, str(data_dir)], stderr=subprocess.PIPE, text=True)
         for _ in range(4)
