@@ -1,7 +1,7 @@
 """What a condition means, as one Polars expression: tested per row, or on a single metric value.
 
 DQDL comparison semantics (awslabs/dqdl ``NumberBasedCondition.evaluate``): ``between`` excludes both
-bounds, ``not between`` is its complement, ``=`` allows a difference of 1e-5.
+bounds, ``not between`` is its complement, ``=``, ``!=`` and ``in`` compare exactly, as the reference does.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import polars as pl
 
 from quality_movies.dqdl.model import BinOp, Call, Condition, Keyword, Num, Operand, Paren, Quantity, Str
 
-TOLERANCE = 1e-5
 _DATE_TEXT = r"^\d{4}-\d{2}-\d{2}$"
 _DURATION_UNITS = {"days": "days", "hours": "hours", "minutes": "minutes"}
 
@@ -45,7 +44,7 @@ def number(operand: Operand) -> float:
 
 def numbers(cond: Condition) -> list[float]:
     """The numeric operands of a condition, NULL keywords left out."""
-    return [number(op) for op in cond.operands if not isinstance(op, Keyword)]
+    return [number(op) for op in cond.values if not isinstance(op, Keyword)]
 
 
 def satisfies(cond: Condition, value: float) -> bool:
@@ -61,7 +60,7 @@ def number_test(cond: Condition, x: pl.Expr) -> pl.Expr:
     if cond.op == "not between":
         return (x <= bounds[0]) | (x >= bounds[1])
     if cond.op in ("in", "not in"):
-        found = pl.any_horizontal([(x - b).abs() <= TOLERANCE for b in bounds]) if bounds else pl.lit(False)
+        found = pl.any_horizontal([x == b for b in bounds]) if bounds else pl.lit(False)
         return found if cond.op == "in" else ~found
     target = bounds[0]
     return {
@@ -69,14 +68,14 @@ def number_test(cond: Condition, x: pl.Expr) -> pl.Expr:
         ">=": x >= target,
         "<": x < target,
         "<=": x <= target,
-        "=": (x - target).abs() <= TOLERANCE,
-        "!=": (x - target).abs() > TOLERANCE,
+        "=": x == target,
+        "!=": x != target,
     }[cond.op]
 
 
 def is_date_condition(cond: Condition) -> bool:
     """Whether a condition compares dates (``"2024-01-31"``, ``now()``, ``(now() - 3 days)``)."""
-    return any(_is_date(op) for op in cond.operands)
+    return any(_is_date(op) for op in cond.values)
 
 
 def _is_date(operand: Operand) -> bool:

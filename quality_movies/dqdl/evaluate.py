@@ -275,7 +275,7 @@ class _Verdicts:
             return {}
         names = [*plan.metrics, *plan.queries]
         metrics = {name: float(values[name]) for name in names if isinstance(values.get(name), (int, float))}
-        if plan.compliance_metric and node.flag:
+        if plan.compliance_metric:  # from the row flags, or from the plan's own counts (no row-level results)
             passed, failed = int(values.get(PASSED_ROWS) or 0), int(values.get(FAILED_ROWS) or 0)
             if passed + failed:
                 metrics[plan.compliance_metric] = passed / (passed + failed)

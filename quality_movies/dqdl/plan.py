@@ -73,6 +73,11 @@ class Scope:
         """The values of ``expr`` on the rows the where clause keeps, for aggregation."""
         return expr if self.mask is None else expr.filter(self.mask)
 
+    def kept_if(self, expr: pl.Expr, keep: pl.Expr) -> pl.Expr:
+        """The values of ``expr`` on the rows the where clause keeps and ``keep`` holds on: one filter, as
+        two chained filters would compare masks of different lengths."""
+        return expr.filter(keep if self.mask is None else keep & self.mask.fill_null(False))
+
     def per_row(self, outcome: pl.Expr) -> pl.Expr:
         """A row outcome, skipped (null) on rows the where clause leaves out."""
         return outcome if self.mask is None else pl.when(self.mask).then(outcome)

@@ -4,13 +4,16 @@ DataFreshness and row-level CustomSql.
 Null values, as in the Glue reference run: comparisons that need a value (``between``, ``>``, ``=``,
 ``matches`` ...) skip null rows; membership and negations (``in``, ``not in``, ``!=``,
 ``not between``, ``not matches``) pass them, unless the condition names ``NULL`` itself
-(``= NULL``, ``in [..., NULL]``, ``not in [..., NULL]``). ColumnLength passes null rows. A value that
-cannot be read as the condition's type (``"PG"`` against ``between 1900 and 2030``) fails.
+(``= NULL``, ``in [..., NULL]``, ``not in [..., NULL]``). As in the reference, ColumnLength counts a null
+as length 0 and DataFreshness fails a null timestamp. A value that cannot be read as the condition's type
+(``"PG"`` against ``between 1900 and 2030``) fails.
 
 Typed columns (bigint, double, boolean, as Glue's crawler types them): numeric conditions compare
 numbers; quoted values (``= "15"``, ``in ["true"]``), ``matches`` and ColumnLength use the value's
 text form (``15``, ``8.5``, ``true``; unlike Spark, which writes doubles below 10^-3 or from 10^7 up in
-E notation, ``1.0E7``, Polars writes ``10000000.0``); dates are read from text columns only.
+E notation, ``1.0E7``, Polars writes ``10000000.0``). Dates are read from text (ISO dates and
+timestamps, ``Z`` or an offset converted to UTC, a bare year ``1994`` or month ``1994-07`` as its first
+day, as Spark casts them) and from integer columns of years.
 """
 
 from __future__ import annotations
@@ -27,7 +30,16 @@ from quality_movies.dqdl.conditions import (
     ordered_test,
 )
 from quality_movies.dqdl.model import Condition, Keyword, Num, Rule, Str
-from quality_movies.dqdl.plan import LeafPlan, Scope, as_number, as_text, compliance_judge, metric_judge
+from quality_movies.dqdl.plan import (
+    FAILED_ROWS,
+    PASSED_ROWS,
+    LeafPlan,
+    Scope,
+    as_number,
+    as_text,
+    compliance_judge,
+    metric_judge,
+)
 from quality_movies.dqdl.sql import query
 
 _NULL_PASSES = {"in", "not in", "!=", "not between", "not matches"}
@@ -40,7 +52,7 @@ def _row(value: pl.Expr, test: pl.Expr, readable: pl.Expr, on_null: bool | None)
 
 
 def _null_outcome(cond: Condition) -> bool | None:
-    names_null = any(isinstance(op, Keyword) and op.name == "NULL" for op in cond.operands)
+    names_null = any(isinstance(op, Keyword) and op.name == "NULL" for op in cond.values)
     if names_null and cond.op in ("=", "in"):
         return True
     if names_null and cond.op in ("!=", "not in"):
@@ -55,9 +67,9 @@ def column_values(rule: Rule, scope: Scope) -> LeafPlan:
     dtype = scope.schema[column]
     x = pl.col(column)
     plan = LeafPlan(rule, judge=compliance_judge(rule.threshold))
-    plain = [op for op in cond.operands if not isinstance(op, Keyword)]
+    plain = [op for op in cond.values if not isinstance(op, Keyword)]
     if cond.op in ("matches", "not matches"):
-        test = as_text(column, dtype).str.contains(f"^(?:{cond.operands[0].value})$")
+        test = as_text(column, dtype).str.contains(f"^(?:{cond.values[0].value})$")
         test = test if cond.op == "matches" else ~test
         readable = pl.lit(True)
     elif is_date_condition(cond):
@@ -84,8 +96,8 @@ def _text_test(cond: Condition, text: pl.Expr) -> pl.Expr:
     """Equality and membership of text values, with the EMPTY and WHITESPACES_ONLY keywords."""
     if cond.op not in ("=", "!=", "in", "not in"):
         raise Unevaluable(f"'{cond.op}' compares numbers or dates, not text values")
-    wanted = [op.value if isinstance(op, Str) else op.text for op in cond.operands if isinstance(op, (Str, Num))]
-    keywords = {op.name for op in cond.operands if isinstance(op, Keyword)}
+    wanted = [op.value if isinstance(op, Str) else op.text for op in cond.values if isinstance(op, (Str, Num))]
+    keywords = {op.name for op in cond.values if isinstance(op, Keyword)}
     found = text.is_in(wanted) if wanted else pl.lit(False)
     if "EMPTY" in keywords:
         found = found | (text == "")
@@ -95,14 +107,15 @@ def _text_test(cond: Condition, text: pl.Expr) -> pl.Expr:
 
 
 def column_length(rule: Rule, scope: Scope) -> LeafPlan:
-    """``ColumnLength "col" <condition>``: the length of every non-null value meets the condition."""
+    """``ColumnLength "col" <condition>``: the length of every value meets the condition; a null has length 0,
+    as in the reference (``ColumnLength "c" > 0`` fails null rows)."""
     column = scope.column(rule.columns[0])
-    length = as_text(column, scope.schema[column]).str.len_chars()
+    length = as_text(column, scope.schema[column]).str.len_chars().fill_null(0)
     test = number_test(rule.condition, length.cast(pl.Float64))
     name = rule.columns[0]
     return LeafPlan(
         rule,
-        row=scope.per_row(pl.when(pl.col(column).is_null()).then(True).otherwise(test)),
+        row=scope.per_row(test),
         metrics={
             f"Column.{name}.MinimumLength": scope.kept(length).min(),
             f"Column.{name}.MaximumLength": scope.kept(length).max(),
@@ -112,15 +125,17 @@ def column_length(rule: Rule, scope: Scope) -> LeafPlan:
 
 
 _LAYOUTS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
+_ZONED_LAYOUTS = ("%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f%:z")
+_PARTIAL_LAYOUTS = ("%Y-%m", "%Y")  # Spark casts "1994" and "1994-07" to their first day
 _TYPE_NAMES = {"BOOLEAN", "DATE", "TIMESTAMP", "INTEGER", "DOUBLE", "FLOAT", "LONG"}
 
 
 def column_data_type(rule: Rule, scope: Scope) -> LeafPlan:
     """``ColumnDataType "col" = "INTEGER"``: every value is (or reads as) one of the named types."""
     cond = rule.condition
-    if cond.op not in ("=", "in", "!=", "not in") or not all(isinstance(op, Str) for op in cond.operands):
+    if cond.op not in ("=", "in", "!=", "not in") or not all(isinstance(op, Str) for op in cond.values):
         raise Unevaluable('ColumnDataType takes = "TYPE" or in ["TYPE", ...]')
-    wanted = {op.value.upper() for op in cond.operands}
+    wanted = {op.value.upper() for op in cond.values}
     unknown = wanted - _TYPE_NAMES
     if unknown:
         raise Unevaluable(f"unknown data type(s) {sorted(unknown)}; use one of {sorted(_TYPE_NAMES)}")
@@ -128,9 +143,12 @@ def column_data_type(rule: Rule, scope: Scope) -> LeafPlan:
     dtype = scope.schema[column]
     test = pl.any_horizontal([_reads_as(name, column, dtype) for name in sorted(wanted)])
     test = test if cond.op in ("=", "in") else ~test
+    # No row-level outcome (the reference has none for ColumnDataType): the share of fitting non-null
+    # values is the verdict, and no single row is quarantined for it.
+    present = scope.kept(test.filter(pl.col(column).is_not_null()))
     return LeafPlan(
         rule,
-        row=scope.per_row(pl.when(pl.col(column).is_null()).then(None).otherwise(test)),
+        extra={PASSED_ROWS: present.sum(), FAILED_ROWS: (~present).sum()},
         compliance_metric=f"Column.{rule.columns[0]}.ColumnDataType.Compliance",
         judge=compliance_judge(rule.threshold),
     )
@@ -182,8 +200,22 @@ def _as_datetime(column: str, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.Date:
         return x.cast(pl.Datetime)
     if dtype == pl.String:
-        return _timestamp(x.str.strip_chars())
+        return _moment(x.str.strip_chars())
+    if dtype.is_integer():  # a column of years, crawled as bigint
+        return _moment(x.cast(pl.String))
     raise Unevaluable(f'Column "{column}" holds {dtype}, not dates')
+
+
+def _moment(text: pl.Expr) -> pl.Expr:
+    """Text read as a point in time for date conditions: what ``_timestamp`` reads, ISO timestamps with ``Z``
+    or an offset (converted to UTC, the clock ``now()`` is compared in), and bare years and months."""
+    utc = text.str.replace(r"[Zz]$", "+00:00")
+    zoned = [
+        utc.str.to_datetime(layout, strict=False, time_unit="us").dt.replace_time_zone(None)
+        for layout in _ZONED_LAYOUTS
+    ]
+    partial = [text.str.to_datetime(layout, strict=False, time_unit="us") for layout in _PARTIAL_LAYOUTS]
+    return pl.coalesce([_timestamp(text), *zoned, *partial])
 
 
 def _timestamp(text: pl.Expr) -> pl.Expr:
@@ -195,14 +227,15 @@ def _timestamp(text: pl.Expr) -> pl.Expr:
 
 
 def data_freshness(rule: Rule, scope: Scope) -> LeafPlan:
-    """``DataFreshness "col" <= 24 hours``: how long ago each row's timestamp is."""
+    """``DataFreshness "col" <= 24 hours``: how long ago each row's timestamp is; a null fails, as in the
+    reference."""
     column = scope.column(rule.columns[0])
     stamp = _as_datetime(column, scope.schema[column])
     age = pl.lit(scope.now) - stamp
-    test = ordered_test(rule.condition.op, age, [duration(op) for op in rule.condition.operands])
+    test = ordered_test(rule.condition.op, age, [duration(op) for op in rule.condition.values])
     return LeafPlan(
         rule,
-        row=scope.per_row(_row(pl.col(column), test, stamp.is_not_null(), None)),
+        row=scope.per_row(_row(pl.col(column), test, stamp.is_not_null(), False)),
         judge=compliance_judge(rule.threshold),
     )
 

@@ -61,6 +61,13 @@ def outcome(rule: str, frame: pl.DataFrame, *, carry: Sequence[str] = ()) -> str
     return judge(rule, frame, carry=carry)[0].outcome
 
 
+def type_share(rule: str, frame: pl.DataFrame) -> float | None:
+    """A ColumnDataType rule's share of fitting non-null values; it has no row-level results (every row skips it)."""
+    result, letters = judge(rule, frame)
+    assert set(letters) == {"S"}, letters
+    return next(iter(result.evaluated_metrics.values()), None)
+
+
 def crawled(path: Path) -> pl.DataFrame:
     """A CSV typed as Glue's crawler types it: types inferred from the first 10,000 rows, lower-case names;
     bigint, double and boolean columns typed, every other column its raw text."""

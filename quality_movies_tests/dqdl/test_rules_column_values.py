@@ -99,18 +99,19 @@ def test_dates_compare_with_literal_dates_and_now() -> None:
     assert rows('ColumnValues "d" > (now() - 30 days)', DATES) == "FPSF"
 
 
-def test_data_freshness_measures_age_against_now() -> None:
+def test_data_freshness_measures_age_against_now_and_fails_nulls_as_the_reference() -> None:
     result, letters = judge('DataFreshness "d" <= 10 days', DATES)
-    assert letters == list("FPSF")
+    assert letters == list("FPFF")
     assert result.outcome == "Failed"
 
 
-def test_column_length_passes_nulls_and_excludes_between_bounds() -> None:
+def test_column_length_counts_a_null_as_length_0_and_excludes_between_bounds() -> None:
     result, letters = judge('ColumnLength "name" between 2 and 4', FRAME)
-    assert letters == list("PPPPP")
-    assert result.evaluated_metrics == {"Column.name.MinimumLength": 3.0, "Column.name.MaximumLength": 3.0}
-    assert rows('ColumnLength "name" between 3 and 4', FRAME) == "FFPFF"
-    assert outcome('ColumnLength "name" = 3', FRAME) == "Passed"
+    assert letters == list("PPFPP")
+    assert result.evaluated_metrics == {"Column.name.MinimumLength": 0.0, "Column.name.MaximumLength": 3.0}
+    assert rows('ColumnLength "name" between 3 and 4', FRAME) == "FFFFF"
+    assert rows('ColumnLength "name" = 3', FRAME) == "PPFPP"
+    assert rows('ColumnLength "name" < 1', FRAME) == "FFPFF"
 
 
 def test_column_length_failing_rows_are_counted() -> None:
@@ -118,10 +119,10 @@ def test_column_length_failing_rows_are_counted() -> None:
     assert (result.outcome, result.failing_rows) == ("Failed", 4)
 
 
-def test_column_data_type_checks_that_text_reads_as_the_type() -> None:
+def test_column_data_type_checks_that_text_reads_as_the_type_without_row_level_results() -> None:
     result, letters = judge('ColumnDataType "score" = "INTEGER"', FRAME)
-    assert letters == list("PPPSF")
-    assert result.outcome == "Failed"
+    assert letters == list("SSSSS")  # the reference has no row-level results for ColumnDataType
+    assert (result.outcome, result.failing_rows) == ("Failed", None)
     assert result.evaluated_metrics == {"Column.score.ColumnDataType.Compliance": 0.75}
     assert outcome('ColumnDataType "score" = "INTEGER" with threshold >= 0.75', FRAME) == "Passed"
 

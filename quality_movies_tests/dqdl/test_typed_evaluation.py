@@ -13,7 +13,7 @@ import pytest
 
 from quality_movies import dqdl
 from quality_movies_tests.data_files import IMDB_CSV
-from quality_movies_tests.dqdl.helpers import TYPED, crawled, judge, outcome, rows
+from quality_movies_tests.dqdl.helpers import TYPED, crawled, judge, outcome, rows, type_share
 
 # ------------------------------------------------------------------------------------ reported cases
 
@@ -88,11 +88,23 @@ def test_matches_on_numbers_reads_their_text_form() -> None:
 def test_dates_in_a_text_column_compare_with_dates_and_now() -> None:
     assert rows('ColumnValues "seen" > "2024-02-01"', TYPED) == "PFSPF"
     # NOW is 2024-03-10 12:00: 1.5 days, 69.5 days, null, 9 days 3.5 hours, not a date.
-    assert rows('DataFreshness "seen" <= 10 days', TYPED) == "PFSPF"
+    assert rows('DataFreshness "seen" <= 10 days', TYPED) == "PFFPF"  # a null timestamp fails
 
 
-def test_a_date_condition_on_a_bigint_column_is_an_error() -> None:
-    result, _ = judge('ColumnValues "age" > "2024-02-01"', TYPED)
+def test_iso_timestamps_with_z_or_an_offset_compare_in_utc() -> None:
+    stamps = pl.DataFrame({"t": ["2024-03-10T11:10:00Z", "2024-03-10T11:30:00.250Z", "2024-03-10 12:30:00+02:00"]})
+    assert rows('ColumnValues "t" > (now() - 1 hours)', stamps) == "PPF"  # NOW is 12:00; +02:00 is 10:30 UTC
+    assert rows('DataFreshness "t" <= 1 hours', stamps) == "PPF"
+
+
+def test_a_column_of_years_compares_as_the_first_day_of_each_year() -> None:
+    years = pl.DataFrame({"year": [1994, 2010, None]}, schema={"year": pl.Int64})
+    assert rows('ColumnValues "year" > "2000-01-01"', years) == "FPS"
+    assert rows('ColumnValues "year" > "2000-01-01"', years.cast(pl.String)) == "FPS"
+
+
+def test_a_date_condition_on_a_double_column_is_an_error() -> None:
+    result, _ = judge('ColumnValues "rating" > "2024-02-01"', TYPED)
     assert result.outcome == "Error"
     assert "not dates" in result.failure_reason
 
@@ -102,14 +114,14 @@ def test_a_date_condition_on_a_bigint_column_is_an_error() -> None:
 
 def test_column_length_measures_the_text_form_of_numbers_and_booleans() -> None:
     result, letters = judge('ColumnLength "age" = 2', TYPED)
-    assert letters == list("PPPPP")
-    assert result.evaluated_metrics == {"Column.age.MinimumLength": 2.0, "Column.age.MaximumLength": 2.0}
-    assert rows('ColumnLength "rating" <= 3', TYPED) == "PPFPF"  # "8.5", "9.0", "7.25", null, "10.0"
-    assert rows('ColumnLength "ok" = 4', TYPED) == "PFPPP"  # "true", "false", null, "true", "true"
+    assert letters == list("PPFPP")  # the null age has length 0
+    assert result.evaluated_metrics == {"Column.age.MinimumLength": 0.0, "Column.age.MaximumLength": 2.0}
+    assert rows('ColumnLength "rating" <= 3', TYPED) == "PPFPF"  # "8.5", "9.0", "7.25", null (0), "10.0"
+    assert rows('ColumnLength "ok" = 4', TYPED) == "PFFPP"  # "true", "false", null (0), "true", "true"
 
 
 def test_a_bigint_column_is_integral() -> None:
-    assert rows('ColumnDataType "age" = "INTEGER"', TYPED) == "PPSPP"
+    assert type_share('ColumnDataType "age" = "INTEGER"', TYPED) == 1.0
     for passing in ("LONG", "DOUBLE", "FLOAT"):
         assert outcome(f'ColumnDataType "age" = "{passing}"', TYPED) == "Passed", passing
     for failing in ("BOOLEAN", "DATE", "TIMESTAMP"):
@@ -118,25 +130,25 @@ def test_a_bigint_column_is_integral() -> None:
 
 def test_integer_means_fits_in_32_bits_and_long_in_64() -> None:
     big = pl.DataFrame({"n": [1, 3_000_000_000]})
-    assert rows('ColumnDataType "n" = "INTEGER"', big) == "PF"
-    assert rows('ColumnDataType "n" = "LONG"', big) == "PP"
+    assert type_share('ColumnDataType "n" = "INTEGER"', big) == 0.5
+    assert type_share('ColumnDataType "n" = "LONG"', big) == 1.0
 
 
 def test_a_double_is_integral_only_where_it_is_whole() -> None:
-    assert rows('ColumnDataType "rating" = "INTEGER"', TYPED) == "FPFSP"
+    assert type_share('ColumnDataType "rating" = "INTEGER"', TYPED) == 0.5  # 9.0 and 10.0 of four
     assert outcome('ColumnDataType "rating" = "DOUBLE"', TYPED) == "Passed"
 
 
 def test_a_boolean_column_is_boolean_and_nothing_else() -> None:
     assert outcome('ColumnDataType "ok" = "BOOLEAN"', TYPED) == "Passed"
-    assert rows('ColumnDataType "ok" in ["INTEGER", "DOUBLE"]', TYPED) == "FFSFF"
+    assert type_share('ColumnDataType "ok" in ["INTEGER", "DOUBLE"]', TYPED) == 0.0
 
 
 def test_text_timestamps_are_read_in_every_layout_even_when_no_value_is_one() -> None:
     # Polars' format inference raised when no value was a timestamp, and guessed one layout for all.
     stamps = pl.DataFrame({"t": ["soon", "2024-01-02 10:00:00", "2024-01-02T10:00", "2024-01-02", None]})
-    assert rows('ColumnDataType "t" = "TIMESTAMP"', stamps) == "FPPPS"
-    assert rows('ColumnDataType "t" = "TIMESTAMP"', pl.DataFrame({"t": ["soon", "later", None]})) == "FFS"
+    assert type_share('ColumnDataType "t" = "TIMESTAMP"', stamps) == 0.75
+    assert type_share('ColumnDataType "t" = "TIMESTAMP"', pl.DataFrame({"t": ["soon", "later", None]})) == 0.0
     assert rows('DataFreshness "t" <= 30 days', pl.DataFrame({"t": ["soon", "2024-03-01"]})) == "FP"
 
 
