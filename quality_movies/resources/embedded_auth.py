@@ -144,8 +144,8 @@ def require_password(data_dir: Path, secret: str, connect: Callable[[str], Any])
             raise
         raise EmbeddedAuthError(
             f"the secret in {secret_file(data_dir)} is not the password of the cluster in {data_dir} (replaced, "
-            f"or restored from another home?). To set it anew, change scram-sha-256 back to trust in {hba} "
-            "and start again."
+            f"or restored from another home?). To set it anew, change scram-sha-256 back to trust in {hba}, "
+            "stop every process using this warehouse (the server stops with the last) and start again."
         ) from None
 
 
