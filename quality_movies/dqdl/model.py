@@ -169,6 +169,7 @@ class Rule:
     where: str | None = None
     threshold: Condition | None = None
     tags: tuple[tuple[str, str], ...] = ()  # ``with "key" = "value"`` of the file rules, source text kept
+    labels: tuple[tuple[str, str], ...] = ()  # ``labels=["key"="value"]``: for triage, no effect on the verdict
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -184,6 +185,8 @@ class Rule:
         if self.threshold is not None:
             parts.append(f"with threshold {self.threshold.render()}")
         parts.extend(f'with "{key}" = "{value}"' for key, value in self.tags)
+        if self.labels:
+            parts.append(f"labels={_render_labels(self.labels)}")
         return " ".join(parts)
 
 
@@ -218,15 +221,21 @@ class Ruleset:
     # ``Analyzers = [...]``: statistics to gather, with no verdict; parsed and kept, not evaluated here.
     analyzers: tuple[Rule, ...] = ()
     constants: dict[str, tuple[Operand, ...] | Operand] = field(default_factory=dict)
+    default_labels: tuple[tuple[str, str], ...] = ()  # ``DefaultLabels=[...]``: every rule's labels
 
     def render(self) -> str:
-        """The whole ruleset in canonical form (constants, rules, analyzers), one rule per line."""
-        parts = [f"{name} = {_render_constant(value)}" for name, value in self.constants.items()]
+        """The whole ruleset in canonical form (labels, constants, rules, analyzers), one rule per line."""
+        parts = [f"DefaultLabels={_render_labels(self.default_labels)}"] if self.default_labels else []
+        parts += [f"{name} = {_render_constant(value)}" for name, value in self.constants.items()]
         for section, items in (("Rules", self.rules), ("Analyzers", self.analyzers)):
             if items or section == "Rules" and not self.analyzers:
                 body = ",\n".join(f"    {item.render()}" for item in items)
                 parts.append(f"{section} = [\n{body}\n]")
         return "\n".join(parts)
+
+
+def _render_labels(labels: tuple[tuple[str, str], ...]) -> str:
+    return "[" + ",".join(f'"{key}"="{value}"' for key, value in labels) + "]"
 
 
 def _render_constant(value: tuple[Operand, ...] | Operand) -> str:

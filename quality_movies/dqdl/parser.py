@@ -2,7 +2,8 @@
 
 The accepted language is the public DQDL grammar (awslabs/dqdl ``DataQualityDefinitionLanguage.g4``):
 
-    document   := [Metadata = dict] [DataSources = dict] constant* (rules [analyzers] | analyzers)
+    document   := [Metadata = dict] [DataSources = dict] [DefaultLabels=labels] constant* sections
+    sections   := rules [analyzers] | analyzers
     constant   := name = value | name = [ value (, value)* ]     -- used in conditions as $name
     rules      := Rules = [ top (, top)* ]                        -- at least one rule
     analyzers  := Analyzers = [ [analyzer (, analyzer)*] ]        -- analyzer := Type param*
@@ -10,12 +11,14 @@ The accepted language is the public DQDL grammar (awslabs/dqdl ``DataQualityDefi
     conj       := term (and term)*
     term       := ( top ) | rule             -- rules joined by and/or must be parenthesised
     rule       := RuleType param* condition? (where "sql")? (with threshold condition)? (with "tag" = "v")*
+                  [labels=labels]
+    labels     := [ "key"="value" (, "key"="value")* ]
     param      := [of | and] ("quoted" | bare_identifier)
     condition  := [not] between v and v | [not] in [v, ...] | [not] matches "re" | (=|!=|>|>=|<|<=) v
 
-Each rule is checked against its catalogue entry (parameters, condition and the kind of value it
-compares, ``where``, ``with threshold``, tags), so a ruleset that Glue would reject fails here, before
-any data is read.
+Values, constants and labels are parsed in ``values.py``. Each rule is checked against its catalogue entry
+(parameters, condition and the kind of value it compares, ``where``, ``with threshold``, tags), so a ruleset
+that Glue would reject fails here, before any data is read.
 """
 
 from __future__ import annotations
@@ -23,36 +26,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from quality_movies.dqdl.catalogue import ANALYZER_ONLY, ConditionUse, RuleSpec, ValueKind, spec_for
-from quality_movies.dqdl.grammar import DqdlSyntaxError, Kind, Token, tokenize
-from quality_movies.dqdl.model import (
-    AnyRule,
-    BinOp,
-    Call,
-    Composite,
-    Condition,
-    Keyword,
-    Num,
-    Operand,
-    Parameter,
-    Paren,
-    Quantity,
-    Rule,
-    Ruleset,
-    Str,
-    VarRef,
-)
-from quality_movies.dqdl.shapes import DURATION_UNITS, SIZE_UNITS, kind_problem
+from quality_movies.dqdl.grammar import Kind, Token, tokenize
+from quality_movies.dqdl.model import AnyRule, Composite, Condition, Parameter, Rule, Ruleset
+from quality_movies.dqdl.shapes import kind_problem
+from quality_movies.dqdl.values import KEYWORDS, ValueParser
 
-_UNITS = DURATION_UNITS | SIZE_UNITS
-_KEYWORDS = {"null": "NULL", "empty": "EMPTY", "whitespaces_only": "WHITESPACES_ONLY"}
-_COMPARISONS = {">", ">=", "<", "<=", "=", "!="}
 _SECTIONS = {"Metadata", "DataSources", "Sources"}
 # Words that end a rule's parameters: a bare identifier among them is not a column name.
 _RESERVED = {"where", "with", "not", "between", "in", "matches", "and", "or", "AND", "OR", "of", "OF", "BETWEEN"}
-_RESERVED |= {k for word in _KEYWORDS for k in (word, word.upper())}
-# Parentheses nest rules and values by recursion (several frames a level): a cap turns a ruleset nested
-# past any real use into a syntax error instead of a RecursionError.
-MAX_NESTING = 32
+_RESERVED |= {"labels"}
+_RESERVED |= {k for word in KEYWORDS for k in (word, word.upper())}
 
 
 def parse(text: str) -> Ruleset:
@@ -68,58 +51,12 @@ def parse_rule(text: str) -> AnyRule:
     return rule
 
 
-class _Parser:
+class _Parser(ValueParser):
+    """Documents, composite rules and rules; ``default_labels`` are the ruleset's DefaultLabels."""
+
     def __init__(self, tokens: list[Token]) -> None:
-        self.tokens = tokens
-        self.pos = 0
-        self.depth = 0  # parentheses open around the current token
-        self.constants: dict[str, tuple[Operand, ...] | Operand] = {}
-
-    # ------------------------------------------------------------------------------------ helpers
-    def peek(self, offset: int = 0) -> Token:
-        return self.tokens[min(self.pos + offset, len(self.tokens) - 1)]
-
-    def advance(self) -> Token:
-        token = self.peek()
-        self.pos = min(self.pos + 1, len(self.tokens) - 1)
-        return token
-
-    def at(self, text: str, offset: int = 0) -> bool:
-        token = self.peek(offset)
-        return token.kind in (Kind.PUNCT, Kind.IDENT) and token.text == text
-
-    def at_word(self, *words: str) -> bool:
-        token = self.peek()
-        return token.kind is Kind.IDENT and token.text in words
-
-    def fail(self, message: str, expected: str, token: Token | None = None) -> DqdlSyntaxError:
-        token = token or self.peek()
-        return DqdlSyntaxError(f"{message}, found {token.describe()}", token.line, token.column, expected)
-
-    def expect(self, text: str, expected: str | None = None) -> Token:
-        if not self.at(text):
-            raise self.fail("unexpected input", expected or f"'{text}'")
-        return self.advance()
-
-    def expect_kind(self, kind: Kind, expected: str) -> Token:
-        if self.peek().kind is not kind:
-            raise self.fail("unexpected input", expected)
-        return self.advance()
-
-    def open_parenthesis(self) -> None:
-        """Consume '(' and count it, refusing nesting deeper than MAX_NESTING."""
-        if self.depth == MAX_NESTING:
-            raise self.fail(f"parentheses nested more than {MAX_NESTING} deep", f"at most {MAX_NESTING} levels")
-        self.advance()
-        self.depth += 1
-
-    def close_parenthesis(self, expected: str) -> None:
-        self.expect(")", expected)
-        self.depth -= 1
-
-    def expect_end(self) -> None:
-        if self.peek().kind is not Kind.END:
-            raise self.fail("unexpected input after the rules", "end of ruleset")
+        super().__init__(tokens)
+        self.default_labels: tuple[tuple[str, str], ...] = ()
 
     # ----------------------------------------------------------------------------------- document
     def document(self) -> Ruleset:
@@ -128,6 +65,7 @@ class _Parser:
             name = self.advance().text
             self.expect("=")
             metadata[name] = self.dictionary()
+        default_labels = self.labels(()) if self.at_word("DefaultLabels") else ()
         while self.peek().kind is Kind.IDENT and self.peek().text not in ("Rules", "Analyzers") and self.at("=", 1):
             name = self.advance()
             self.advance()
@@ -137,11 +75,12 @@ class _Parser:
         if not self.at_word("Rules", "Analyzers"):
             raise self.fail("a ruleset starts with its rules list", "'Rules'")
         rules: list[AnyRule] = []
+        self.default_labels = default_labels
         if self.at_word("Rules"):
             rules = self.section("Rules", self.top, "a rule type such as IsComplete or ColumnValues")
         analyzers = self.section("Analyzers", self.analyzer, "an analyzer") if self.at_word("Analyzers") else []
         self.expect_end()
-        return Ruleset(tuple(rules), metadata, tuple(analyzers), dict(self.constants))
+        return Ruleset(tuple(rules), metadata, tuple(analyzers), dict(self.constants), default_labels)
 
     def section(self, name: str, item: Callable[[], AnyRule], what: str) -> list:
         """``Name = [ item, ... ]``; the Rules list may not be empty (the reference rejects ``Rules = [ ]``)."""
@@ -159,30 +98,6 @@ class _Parser:
         self.expect("]", "',' or ']'")
         return items
 
-    def starts_constant(self) -> bool:
-        token = self.peek(1) if self.at("[") else self.peek()
-        return token.kind is Kind.STRING or self.at("$") or token.text.lower() in _KEYWORDS
-
-    def constant(self) -> tuple[Operand, ...] | Operand:
-        """A constant's value: a string, NULL/EMPTY/WHITESPACES_ONLY, another constant, or a list of them."""
-        if not self.at("["):
-            return self.constant_value()
-        self.advance()
-        items = [self.constant_value()]
-        while self.at(","):
-            self.advance()
-            items.append(self.constant_value())
-        self.expect("]", "',' or ']'")
-        return tuple(items)
-
-    def constant_value(self) -> Operand:
-        value = self.atom()
-        if isinstance(value, VarRef) and isinstance(value.values, tuple) and len(value.values) == 1:
-            return value.values[0]
-        if not isinstance(value, (Str, Keyword)):
-            raise self.fail("a constant holds strings", "a quoted string, NULL, EMPTY or WHITESPACES_ONLY")
-        return value
-
     def analyzer(self) -> Rule:
         """``Type param*``: an analyzer gathers a statistic and has no condition."""
         token = self.peek()
@@ -195,28 +110,6 @@ class _Parser:
         if problem is not None:
             raise self.fail(problem[0], problem[1], token)
         return Rule(spec.name, tuple(parameters))
-
-    def dictionary(self) -> dict[str, object]:
-        self.expect("{")
-        entries: dict[str, object] = {}
-        while True:
-            key = self.expect_kind(Kind.STRING, "a quoted key").text
-            self.expect(":")
-            if self.at("["):
-                self.advance()
-                items = [self.expect_kind(Kind.STRING, "a quoted string").text]
-                while self.at(","):
-                    self.advance()
-                    items.append(self.expect_kind(Kind.STRING, "a quoted string").text)
-                self.expect("]", "',' or ']'")
-                entries[key] = items
-            else:
-                entries[key] = self.expect_kind(Kind.STRING, "a quoted value or a list").text
-            if not self.at(","):
-                break
-            self.advance()
-        self.expect("}", "',' or '}'")
-        return entries
 
     # -------------------------------------------------------------------------------- composites
     def top(self) -> AnyRule:
@@ -274,7 +167,8 @@ class _Parser:
             tags.append((key, self.expect_kind(Kind.STRING, "the tag's quoted value").text))
         if self.at_word("with"):
             raise self.fail(f"{spec.name} takes no further 'with' here", "',' or ']'")
-        return Rule(spec.name, tuple(parameters), condition, where, threshold, tuple(tags))
+        labels = self.labels(self.default_labels) if self.at_word("labels") else ()
+        return Rule(spec.name, tuple(parameters), condition, where, threshold, tuple(tags), labels)
 
     def where(self, spec: RuleSpec) -> str:
         where_token = self.advance()
@@ -337,96 +231,3 @@ class _Parser:
         wrong = kind_problem(condition, spec.kind) if condition is not None else None
         if wrong is not None:
             raise self.fail(f"{spec.name} cannot compare this: {wrong}", f"{spec.kind.value} values", after)
-
-    # -------------------------------------------------------------------------------- conditions
-    def condition(self) -> Condition | None:
-        negated = False
-        if self.at_word("not"):
-            self.advance()
-            negated = True
-            if not self.at_word("between", "in", "matches"):
-                raise self.fail("'not' must be followed by a condition", "'between', 'in' or 'matches'")
-        prefix = "not " if negated else ""
-        if self.at_word("between", "BETWEEN"):
-            self.advance()
-            low = self.operand()
-            self.expect("and", "'and' between the two bounds")
-            return Condition(f"{prefix}between", (low, self.operand()))  # type: ignore[arg-type]
-        if self.at_word("in"):
-            self.advance()
-            return Condition(f"{prefix}in", self.operand_list())  # type: ignore[arg-type]
-        if self.at_word("matches"):
-            self.advance()
-            pattern = self.expect_kind(Kind.STRING, "a quoted regular expression").text
-            return Condition(f"{prefix}matches", (Str(pattern),))  # type: ignore[arg-type]
-        token = self.peek()
-        if token.kind is Kind.PUNCT and token.text in _COMPARISONS:
-            self.advance()
-            return Condition(token.text, (self.operand(),))  # type: ignore[arg-type]
-        return None
-
-    def operand_list(self) -> tuple[Operand, ...]:
-        if self.at("$"):
-            return (self.atom(),)
-        self.expect("[", "'[' starting a list of values")
-        items = [self.operand()]
-        while self.at(","):
-            self.advance()
-            items.append(self.operand())
-        self.expect("]", "',' or ']'")
-        return tuple(items)
-
-    def operand(self) -> Operand:
-        left = self.product()
-        while self.at("+") or self.at("-"):
-            op = self.advance().text
-            left = BinOp(left, op, self.product())
-        return left
-
-    def product(self) -> Operand:
-        left = self.atom()
-        while self.at("*") or self.at("/"):
-            op = self.advance().text
-            left = BinOp(left, op, self.atom())
-        return left
-
-    def atom(self) -> Operand:
-        token = self.peek()
-        expected = "a value: a number, a quoted string, NULL, EMPTY, WHITESPACES_ONLY or a function"
-        if token.kind is Kind.STRING:
-            return Str(self.advance().text)
-        if token.kind is Kind.NUMBER or (self.at("-") and self.peek(1).kind is Kind.NUMBER):
-            text = self.advance().text
-            if text == "-":
-                text += self.advance().text
-            if self.peek().kind is Kind.IDENT and self.peek().text in _UNITS:
-                return Quantity(text, self.advance().text)
-            return Num(text)
-        if self.at("("):
-            self.open_parenthesis()
-            inner = self.operand()
-            self.close_parenthesis("')'")
-            return Paren(inner)
-        if self.at("$"):
-            self.advance()
-            name_token = self.expect_kind(Kind.IDENT, "a constant's name after '$'")
-            if name_token.text not in self.constants:
-                raise self.fail("no such constant is declared before the rules", "a constant", name_token)
-            bound = self.constants[name_token.text]
-            return VarRef(name_token.text, bound if isinstance(bound, tuple) else (bound,))
-        if token.kind is Kind.IDENT:
-            if token.text.lower() in _KEYWORDS and token.text in (token.text.lower(), token.text.upper()):
-                self.advance()
-                return Keyword(_KEYWORDS[token.text.lower()])  # type: ignore[arg-type]
-            if self.at("(", 1):
-                name = self.advance().text
-                self.advance()
-                args: list[Operand] = []
-                if not self.at(")"):
-                    args.append(self.operand())
-                    while self.at(","):
-                        self.advance()
-                        args.append(self.operand())
-                self.expect(")", "',' or ')'")
-                return Call(name, tuple(args))
-        raise self.fail("unexpected input", expected)

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from quality_movies import dqdl
-from quality_movies.dqdl.parser import MAX_NESTING
+from quality_movies.dqdl.cursor import MAX_NESTING
 from quality_movies_tests.dqdl.helpers import judge
 
 # A name that nearly matches: Python's `re` tries every split of the 40 letters before giving up (it ran

@@ -113,3 +113,40 @@ def test_equality_is_exact_as_in_the_reference() -> None:
     assert rows('ColumnValues "r" = 0.3', FRAME) == "FPFF"  # 0.1 + 0.2 is not 0.3
     assert rows('ColumnValues "r" in [0.3, 2]', FRAME) == "FPFP"
     assert outcome("RowCount = 4.000001", FRAME) == "Failed"
+
+
+# ---------------------------------------------------------------------------------------------- labels
+
+
+def test_labels_are_kept_on_rules_with_the_rulesets_defaults_and_do_not_change_verdicts() -> None:
+    text = 'DefaultLabels=["team"="data"]\nRules = [ IsComplete "cat" labels=["criticality"="high","gdpr"="no"] ]'
+    ruleset = dqdl.parse(text)
+    (rule,) = ruleset.rules
+    assert (ruleset.default_labels, rule.labels) == ((("team", "data"),), (("criticality", "high"), ("gdpr", "no")))
+    assert rule.render() == 'IsComplete "cat" labels=["criticality"="high","gdpr"="no"]'
+    assert dqdl.parse(ruleset.render()) == ruleset
+    assert [r.outcome for r in dqdl.evaluate(ruleset, FRAME).rules] == ["Failed"]
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        "[]",
+        '["k"=""]',
+        '["k"="1","k"="2"]',
+        "[" + ",".join(f'"k{i}"="v"' for i in range(11)) + "]",
+        '["' + "k" * 129 + '"="v"]',
+        'team="data"',
+    ],
+    ids=["empty", "empty-value", "duplicate-key", "eleven", "long-key", "not-a-list"],
+)
+def test_labels_follow_the_reference_limits(labels: str) -> None:
+    with pytest.raises(dqdl.DqdlSyntaxError):
+        dqdl.parse(f'Rules = [ IsComplete "cat" labels={labels} ]')
+
+
+def test_default_labels_count_towards_a_rules_ten() -> None:
+    defaults = "DefaultLabels=[" + ",".join(f'"d{i}"="v"' for i in range(9)) + "]\n"
+    assert dqdl.parse(defaults + 'Rules = [ IsComplete "cat" labels=["x"="y"] ]')
+    with pytest.raises(dqdl.DqdlSyntaxError, match="more than 10 labels"):
+        dqdl.parse(defaults + 'Rules = [ IsComplete "cat" labels=["x"="y","z"="w"] ]')
