@@ -159,13 +159,13 @@ def deployment_from_env() -> str:
             f"{DEPLOYMENT_VARIABLE}={os.environ[DEPLOYMENT_VARIABLE]!r} is not a deployment: use one of "
             f"{', '.join(DEPLOYMENTS)}"
         )
-    missing = missing_aws_variables()
-    if deployment == "aws" and missing:
+    if deployment == "aws" and (missing := missing_aws_variables()):
         raise DeploymentConfigError(
             f"{DEPLOYMENT_VARIABLE}=aws needs the full AWS configuration; not set: {', '.join(missing)}"
         )
     switched = [name for name in AWS_SWITCHES if _set(name)]
-    if deployment == "local" and switched and missing and not _set("AWS_ENDPOINT_URL"):
+    emulated = _set("AWS_ENDPOINT_URL")
+    if deployment == "local" and switched and not emulated and (missing := missing_aws_variables()):
         raise DeploymentConfigError(
             f"partial AWS configuration: {', '.join(switched)} set, but not {', '.join(missing)}; the rest would "
             f"run on local stand-ins. Set them (and {DEPLOYMENT_VARIABLE}=aws), unset the AWS variables for a "
