@@ -153,9 +153,10 @@ class Parameter:
     value: str
     quoted: bool = True
     connector: str | None = None
+    constant: str | None = None  # ``$name``: the value came from this string constant
 
     def render(self) -> str:
-        text = f'"{self.value}"' if self.quoted else self.value
+        text = f"${self.constant}" if self.constant else f'"{self.value}"' if self.quoted else self.value
         return f"{self.connector} {text}" if self.connector else text
 
 
@@ -224,14 +225,27 @@ class Ruleset:
     default_labels: tuple[tuple[str, str], ...] = ()  # ``DefaultLabels=[...]``: every rule's labels
 
     def render(self) -> str:
-        """The whole ruleset in canonical form (labels, constants, rules, analyzers), one rule per line."""
-        parts = [f"DefaultLabels={_render_labels(self.default_labels)}"] if self.default_labels else []
-        parts += [f"{name} = {_render_constant(value)}" for name, value in self.constants.items()]
+        """The whole ruleset as the reference's ``DQRuleset.toString`` writes it: sections apart by a blank line,
+        one entry per line. Unlike the reference, the constants are written too (before the rules), so that
+        the text parses back to the same ruleset."""
+        parts = [_render_dictionary(name, entries) for name, entries in self.metadata.items()]  # type: ignore[arg-type]
+        if self.default_labels:
+            parts.append(f"DefaultLabels={_render_labels(self.default_labels)}")
+        if self.constants:
+            parts.append("\n".join(f"{name} = {_render_constant(value)}" for name, value in self.constants.items()))
         for section, items in (("Rules", self.rules), ("Analyzers", self.analyzers)):
-            if items or section == "Rules" and not self.analyzers:
+            if items:
                 body = ",\n".join(f"    {item.render()}" for item in items)
                 parts.append(f"{section} = [\n{body}\n]")
-        return "\n".join(parts)
+        return "\n\n".join(parts)
+
+
+def _render_dictionary(name: str, entries: dict[str, str | list[str]]) -> str:
+    def value(item: str | list[str]) -> str:
+        return f'"{item}"' if isinstance(item, str) else "[ " + ", ".join(f'"{v}"' for v in item) + " ]"
+
+    lines = [f'    "{key}": {value(item)}' for key, item in entries.items()]
+    return f"{name} = {{\n" + ",\n".join(lines) + "\n}"
 
 
 def _render_labels(labels: tuple[tuple[str, str], ...]) -> str:

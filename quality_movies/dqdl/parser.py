@@ -27,11 +27,17 @@ from collections.abc import Callable
 
 from quality_movies.dqdl.catalogue import ANALYZER_ONLY, ConditionUse, RuleSpec, ValueKind, spec_for
 from quality_movies.dqdl.grammar import Kind, Token, tokenize
-from quality_movies.dqdl.model import AnyRule, Composite, Condition, Parameter, Rule, Ruleset
+from quality_movies.dqdl.model import AnyRule, Composite, Condition, Parameter, Rule, Ruleset, Str, VarRef
 from quality_movies.dqdl.shapes import kind_problem
 from quality_movies.dqdl.values import KEYWORDS, ValueParser
 
-_SECTIONS = {"Metadata", "DataSources", "Sources"}
+# The sections before the rules and the keys each may hold (the reference: "Unsupported key" otherwise);
+# Sources and AdditionalSources are the older spelling of DataSources and AdditionalDataSources.
+_SECTIONS = {
+    "Metadata": {"Version"},
+    "DataSources": {"Primary", "AdditionalDataSources"},
+    "Sources": {"Primary", "AdditionalSources"},
+}
 # Words that end a rule's parameters: a bare identifier among them is not a column name.
 _RESERVED = {"where", "with", "not", "between", "in", "matches", "and", "or", "AND", "OR", "of", "OF", "BETWEEN"}
 _RESERVED |= {"labels"}
@@ -64,13 +70,15 @@ class _Parser(ValueParser):
         while self.at_word(*_SECTIONS):
             name = self.advance().text
             self.expect("=")
-            metadata[name] = self.dictionary()
+            metadata[name] = self.dictionary(_SECTIONS[name])
         default_labels = self.labels(()) if self.at_word("DefaultLabels") else ()
         while self.peek().kind is Kind.IDENT and self.peek().text not in ("Rules", "Analyzers") and self.at("=", 1):
             name = self.advance()
             self.advance()
             if not self.starts_constant():  # `Rule = [ IsComplete "a" ]` is a misspelt Rules, not a constant
                 raise self.fail("a ruleset starts with its rules list", "'Rules'", name)
+            if name.text in self.constants:
+                raise self.fail("a constant may be declared once", "a new name", name)
             self.constants[name.text] = self.constant()
         if not self.at_word("Rules", "Analyzers"):
             raise self.fail("a ruleset starts with its rules list", "'Rules'")
@@ -79,17 +87,17 @@ class _Parser(ValueParser):
         if self.at_word("Rules"):
             rules = self.section("Rules", self.top, "a rule type such as IsComplete or ColumnValues")
         analyzers = self.section("Analyzers", self.analyzer, "an analyzer") if self.at_word("Analyzers") else []
+        if not rules and not analyzers:  # the reference: "No rules or analyzers provided"
+            raise self.fail("a ruleset needs at least one rule or analyzer", "a rule type such as IsComplete")
         self.expect_end()
         return Ruleset(tuple(rules), metadata, tuple(analyzers), dict(self.constants), default_labels)
 
     def section(self, name: str, item: Callable[[], AnyRule], what: str) -> list:
-        """``Name = [ item, ... ]``; the Rules list may not be empty (the reference rejects ``Rules = [ ]``)."""
+        """``Name = [ item, ... ]``, possibly empty; the document needs a rule or an analyzer somewhere."""
         self.advance()
         self.expect("=")
         self.expect("[")
         items: list[AnyRule] = []
-        if self.at("]") and name == "Rules":
-            raise self.fail("a ruleset needs at least one rule", what)
         if not self.at("]"):
             items.append(item())
             while self.at(","):
@@ -200,10 +208,20 @@ class _Parser(ValueParser):
             if self.at_word("of", "OF", "and", "AND") and self.is_parameter(spec, self.peek(1), connected=True):
                 connector = self.advance().text
             token = self.peek()
+            if self.at("$"):  # a string constant: `CustomSql $statement`, `Mean $column > 3`
+                found.append(self.constant_parameter(connector))
+                continue
             if not self.is_parameter(spec, token, connected=connector is not None):
                 return found
             self.advance()
             found.append(Parameter(token.text, quoted=token.kind is Kind.STRING, connector=connector))
+
+    def constant_parameter(self, connector: str | None) -> Parameter:
+        reference = self.atom()
+        assert isinstance(reference, VarRef)
+        if isinstance(self.constants[reference.name], tuple) or not isinstance(reference.values[0], Str):
+            raise self.fail(f"${reference.name} is a list; a parameter takes a string constant", "a string constant")
+        return Parameter(reference.values[0].raw, connector=connector, constant=reference.name)
 
     @staticmethod
     def is_parameter(spec: RuleSpec, token: Token, connected: bool = False) -> bool:

@@ -4,6 +4,8 @@ metadata dictionaries."""
 
 from __future__ import annotations
 
+import re
+
 from quality_movies.dqdl.cursor import TokenCursor
 from quality_movies.dqdl.grammar import Kind, Token
 from quality_movies.dqdl.model import BinOp, Call, Condition, Keyword, Num, Operand, Paren, Quantity, Str, VarRef
@@ -13,6 +15,7 @@ _UNITS = DURATION_UNITS | SIZE_UNITS
 KEYWORDS = {"null": "NULL", "empty": "EMPTY", "whitespaces_only": "WHITESPACES_ONLY"}
 _COMPARISONS = {">", ">=", "<", "<=", "=", "!="}
 _MAX_LABELS = 10
+_NESTED = re.compile(r"\$[A-Za-z_]")
 
 
 def _label_problem(key: str, value: str, seen: list[str]) -> str | None:
@@ -47,11 +50,14 @@ class ValueParser(TokenCursor):
         return tuple(items)
 
     def constant_value(self) -> Operand:
+        start = self.peek()
         value = self.atom()
         if isinstance(value, VarRef) and isinstance(value.values, tuple) and len(value.values) == 1:
             return value.values[0]
         if not isinstance(value, (Str, Keyword)):
-            raise self.fail("a constant holds strings", "a quoted string, NULL, EMPTY or WHITESPACES_ONLY")
+            raise self.fail("a constant holds strings", "a quoted string, NULL, EMPTY or WHITESPACES_ONLY", start)
+        if isinstance(value, Str) and _NESTED.search(value.raw):  # the reference refuses nested constants
+            raise self.fail("a constant's value may not refer to another constant", "a plain string", start)
         return value
 
     def labels(self, defaults: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
@@ -78,11 +84,15 @@ class ValueParser(TokenCursor):
             raise self.fail(f"more than {_MAX_LABELS} labels on a rule, defaults included", "fewer labels", start)
         return tuple(found)
 
-    def dictionary(self) -> dict[str, object]:
+    def dictionary(self, keys: set[str]) -> dict[str, object]:
+        """``{ "key": "value", "key": ["a", "b"] }`` with keys from ``keys``."""
         self.expect("{")
         entries: dict[str, object] = {}
         while True:
-            key = self.expect_kind(Kind.STRING, "a quoted key").text
+            key_token = self.expect_kind(Kind.STRING, "a quoted key")
+            key = key_token.text
+            if key not in keys:
+                raise self.fail("unsupported key", " or ".join(f'"{k}"' for k in sorted(keys)), key_token)
             self.expect(":")
             if self.at("["):
                 self.advance()

@@ -56,6 +56,14 @@ def test_constants_are_declared_before_the_rules_and_used_in_conditions() -> Non
     assert [r.failing_rows for r in evaluation.rules] == [1, 1]  # "C" is neither allowed nor other than C
 
 
+def test_a_string_constant_can_name_a_rules_column_or_statement() -> None:
+    text = 'col = "a"\nsql = "select count(*) from primary"\nRules = [ Mean $col > 1, CustomSql $sql = 4 ]'
+    evaluation = dqdl.evaluate(text, FRAME)
+    outcomes = [(r.rule, r.outcome) for r in evaluation.rules]
+    assert outcomes == [("Mean $col > 1", "Passed"), ("CustomSql $sql = 4", "Passed")]
+    assert evaluation.rules[0].evaluated_metrics == {"Column.a.Mean": 1.25}
+
+
 def test_a_constant_must_be_declared() -> None:
     with pytest.raises(dqdl.DqdlSyntaxError, match="no such constant"):
         dqdl.parse('Rules = [ ColumnValues "cat" in $allowed ]')
