@@ -4,6 +4,9 @@ Object keys may contain `/` (sub-folders), which breaks path-based storage, and 
 which breaks partition selection in the UI. Partition keys therefore percent-encode
 exactly `%`, `/` and `,` and keep everything else (spaces, non-ASCII) readable:
 `2024/07/top movies.csv` becomes `2024%2F07%2Ftop movies.csv`.
+
+A partition key is one path segment in the lake's output folders, and a segment holds at most 255 bytes:
+`bounded_name` gives the form used there for longer ones (partition keys themselves are never shortened).
 """
 
 from __future__ import annotations

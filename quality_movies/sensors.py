@@ -83,8 +83,11 @@ def _swept(context: dg.SensorEvaluationContext, lake: Lake, cursor: LandingCurso
     now = time.time()
     if now - cursor.swept_at < SWEEP_EVERY_SECONDS:
         return cursor
-    for leftover in lake.remove_stale_leftovers():
-        context.log.info(f"removed {leftover}, left by a write that was killed")
+    try:
+        for leftover in lake.remove_stale_leftovers():
+            context.log.info(f"removed {leftover}, left by a write that was killed")
+    except OSError as error:  # a leftover the sensor may not remove must not stop the landing of files
+        context.log.warning(f"could not remove the leftovers of killed writes: {error}")
     return cursor.swept(now)
 
 

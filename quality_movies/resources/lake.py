@@ -78,9 +78,11 @@ def _newest_change(path: Path) -> float:
 
 def remove_stale_folders(parent: Path, prefix: str, cutoff: float) -> list[str]:
     """Remove the folders in `parent` named `prefix...` in which nothing changed since `cutoff` (epoch seconds)."""
+    if not parent.is_dir():
+        return []
     removed = []
-    for folder in sorted(p for p in parent.iterdir() if p.name.startswith(prefix)) if parent.is_dir() else []:
-        with suppress(FileNotFoundError):
+    for folder in sorted(p for p in parent.iterdir() if p.name.startswith(prefix)):
+        with suppress(FileNotFoundError):  # removed meanwhile by the run that owns it
             if folder.is_dir() and not folder.is_symlink() and _newest_change(folder) < cutoff:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(str(folder))
@@ -100,7 +102,7 @@ class LandedFileChangedError(dg.Failure):
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What identifies one version of an object: its ETag (locally a stamp of modification time and size) and size."""
+    """What identifies one version of an object: its ETag (locally `local_etag`'s stamp) and size."""
 
     etag: str
     size: int
