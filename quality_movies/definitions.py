@@ -7,6 +7,7 @@ container meant for AWS never quietly runs part of the pipeline on local stand-i
 """
 
 import os
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -128,6 +129,10 @@ AWS_SWITCHES = (
 )
 
 
+# A Redshift host on this machine's loopback is a local Redshift-protocol endpoint, never AWS.
+LOOPBACK_HOSTS = re.compile(r"localhost|127(\.\d{1,3}){3}|::1|\[::1\]", re.IGNORECASE)
+
+
 class DeploymentConfigError(ValueError):
     """The environment asks for part of AWS: refusing beats running the rest on local stand-ins."""
 
@@ -143,13 +148,21 @@ def missing_aws_variables() -> list[str]:
     return missing
 
 
+def _emulated(switch: str) -> bool:
+    """Whether the service `switch` names is a stand-in on this machine (moto, a loopback Redshift), not AWS."""
+    if switch == "QUALITY_MOVIES_REDSHIFT_HOST":
+        return bool(LOOPBACK_HOSTS.fullmatch(os.environ[switch].strip()))
+    return _set("AWS_ENDPOINT_URL")
+
+
 def deployment_from_env() -> str:
     """The deployment `QUALITY_MOVIES_DEPLOYMENT` names, once the environment is checked to be complete for it.
 
     - `aws`: every resource on AWS; any missing variable is refused, all of them named in one error.
     - `local` (the default): each resource on AWS only if its variable is set, and then all of them must
-      be (a complete AWS set); a partial set is refused. Against an emulated endpoint (`AWS_ENDPOINT_URL`,
-      e.g. moto) any mix runs, since nothing reaches AWS: the integration tests run that way.
+      be (a complete AWS set); a partial set is refused. Services emulated on this machine (S3, Glue and SNS
+      behind `AWS_ENDPOINT_URL`, e.g. moto; a Redshift host on the loopback) do not count as AWS, so any
+      mix of them runs: the integration tests run that way.
     - `mixed`: any mix, each variable switching its own resource, also on real AWS (e.g. an S3 lake
       with the embedded warehouse on a laptop); it has to be asked for by name.
     """
@@ -163,9 +176,8 @@ def deployment_from_env() -> str:
         raise DeploymentConfigError(
             f"{DEPLOYMENT_VARIABLE}=aws needs the full AWS configuration; not set: {', '.join(missing)}"
         )
-    switched = [name for name in AWS_SWITCHES if _set(name)]
-    emulated = _set("AWS_ENDPOINT_URL")
-    if deployment == "local" and switched and not emulated and (missing := missing_aws_variables()):
+    switched = [name for name in AWS_SWITCHES if _set(name) and not _emulated(name)]
+    if deployment == "local" and switched and (missing := missing_aws_variables()):
         raise DeploymentConfigError(
             f"partial AWS configuration: {', '.join(switched)} set, but not {', '.join(missing)}; the rest would "
             f"run on local stand-ins. Set them (and {DEPLOYMENT_VARIABLE}=aws), unset the AWS variables for a "

@@ -191,6 +191,18 @@ def test_a_partial_set_against_an_emulated_endpoint_runs_as_the_integration_test
     assert isinstance(resources_from_env(tmp_path)["lake"], S3Lake)
 
 
+def test_a_redshift_host_on_the_loopback_is_a_local_endpoint_not_aws(bare_env, tmp_path):
+    _set(bare_env, {"QUALITY_MOVIES_REDSHIFT_HOST": "127.0.0.1", "QUALITY_MOVIES_REDSHIFT_SSL": "false"})
+    resources = resources_from_env(tmp_path)
+    assert (type(resources["lake"]), type(resources["warehouse"])) == (LocalLake, RedshiftWarehouse)
+
+
+def test_a_remote_redshift_host_alone_is_refused(bare_env, tmp_path):
+    bare_env.setenv("QUALITY_MOVIES_REDSHIFT_HOST", "movies.abc123.eu-west-1.redshift.amazonaws.com")
+    with pytest.raises(DeploymentConfigError, match="QUALITY_MOVIES_REDSHIFT_HOST set, but not QUALITY_MOVIES_BUCKET"):
+        resources_from_env(tmp_path)
+
+
 def test_an_unknown_deployment_is_refused(bare_env):
     bare_env.setenv("QUALITY_MOVIES_DEPLOYMENT", "production")
     with pytest.raises(DeploymentConfigError, match="'production' is not a deployment: use one of local, aws, mixed"):
