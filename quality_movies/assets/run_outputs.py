@@ -1,19 +1,22 @@
 """A run's per-file outputs in the lake, and when they become the file's outputs.
 
 A run writes its quarantine (`bad_records/`) and its archive copy (`processed/`) before the warehouse
-commit, beside those of the file's last successful run, never over them: the load step removes the
-earlier runs' ones once its commit is done, and a quality or load step that fails removes its own
-(`discard_uncommitted_outputs`). So the warehouse, the quarantine and the archive always tell the same
-run's story, and a failed run leaves them as the last successful run left them. Rule outcomes are a
-report of the evaluation, kept even when a run stops: each run's replaces the previous one at once.
+commit, beside the file's earlier ones, never over them. The load step removes the earlier quarantine
+once its commit is done (a file has one quarantine: its rows not in the warehouse); archives are kept,
+one per successful run, as the record of the bytes each loaded. A quality or load step that fails
+removes what its run wrote (`discard_outputs_of_failed_steps`), so a failed run leaves the warehouse,
+the quarantine and the archive as the last successful run left them. Rule outcomes are a report of
+the evaluation, kept even when a run stops: each run's replaces the previous one at once.
 """
 
 import dagster as dg
 
 from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, Lake, file_output_prefix, run_output_key
 
-# The outputs that stand for the rows the warehouse holds: replaced only with the warehouse's rows.
+# What a run writes that only its warehouse commit makes the file's: removed if the run fails before it.
 COMMITTED_WITH_LOAD = (BAD_RECORDS, PROCESSED)
+# Of those, what the commit replaces: the quarantine stands for the rows the warehouse does not hold.
+REPLACED_WITH_LOAD = (BAD_RECORDS,)
 
 
 def run_prefix(prefix: str, partition_key: str, run_id: str) -> str:
@@ -44,12 +47,12 @@ def remove_run_outputs(lake: Lake, partition_key: str, run_id: str) -> None:
 
 
 def committed(context: dg.AssetExecutionContext, lake: Lake) -> None:
-    """After the warehouse commit: this run's quarantine and archive are the file's; drop the earlier ones.
+    """After the warehouse commit: this run's quarantine is the file's; drop the earlier ones.
 
     Best effort: the rows are committed, so this step must not fail now (the failure hook would remove the
     quarantine of committed rows). Earlier outputs left behind are removed by the file's next load.
     """
-    for prefix in COMMITTED_WITH_LOAD:
+    for prefix in REPLACED_WITH_LOAD:
         try:
             remove_earlier_outputs(lake, prefix, context.partition_key, context.run_id)
         except Exception as error:  # noqa: BLE001 - any storage error; the next load tries again

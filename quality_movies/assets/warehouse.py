@@ -72,7 +72,7 @@ def imdb_movies_rating(context: dg.AssetExecutionContext, lake: Lake, warehouse:
     with warehouse.session() as session:  # one connection for the whole step
         session.ensure_table()
         in_table = session.replace_file_rows(source_file, good_rows, context.run_id)
-    committed(context, lake)  # this run's quarantine and archive are now the file's; nothing after may fail
+    committed(context, lake)  # this run's quarantine is now the file's; nothing after it may fail
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": in_table,

@@ -6,27 +6,29 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from quality_movies.resources.embedded_auth import embedded_secret
 from quality_movies.resources.lake import NOTIFICATIONS
 from quality_movies.resources.warehouse import ROWS_PER_INSERT, RedshiftWarehouse, start_embedded_postgres
 from quality_movies_tests.conftest import Pipeline, expected_good
 from quality_movies_tests.data_files import IMDB_CSV, IMDB_LF_CSV
 from quality_movies_tests.reliability.faulty_proxy import FaultyProxy
 
-SECRET = "pl4nted-s3cret-Pa55word"
 SOURCE = "input_data/imdb_movies_rating.csv"
 
 
 @pytest.fixture
 def proxy(clean_home, empty_warehouse, monkeypatch) -> FaultyProxy:
-    """The embedded PostgreSQL configured as a Redshift endpoint (password auth) behind a faulty proxy."""
+    """The embedded PostgreSQL configured as a Redshift endpoint (its password) behind a faulty proxy."""
     adapter = start_embedded_postgres(clean_home / "warehouse")
     faulty = FaultyProxy(adapter.port)
+    faulty.password = embedded_secret(clean_home / "warehouse")  # the secret the embedded server asks for
+    monkeypatch.setenv("QUALITY_MOVIES_DEPLOYMENT", "mixed")  # a Redshift endpoint beside the local lake, on purpose
     for name, value in {
         "HOST": "127.0.0.1",
         "PORT": str(faulty.port),
         "DATABASE": "postgres",
         "USER": "postgres",
-        "PASSWORD": SECRET,
+        "PASSWORD": faulty.password,
         "SSL": "false",
     }.items():
         monkeypatch.setenv(f"QUALITY_MOVIES_REDSHIFT_{name}", value)
@@ -64,14 +66,17 @@ def test_a_warehouse_that_stays_down_is_retried_then_fails_cleanly_without_leaki
     everything = outbox + "".join(str(event) for event in result.all_events)
     for run in pipeline.instance.get_runs():
         everything += "".join(str(entry) for entry in pipeline.instance.all_logs(run.run_id))
-    assert SECRET not in everything
+    assert proxy.password not in everything
+
+
+PREFIXES = ("bad_records", "processed")
 
 
 def _lake_outputs(pipeline: Pipeline) -> dict[str, bytes]:
-    """Every quarantine, archive and staged object of the lake, with its bytes."""
+    """Every quarantine and archive object of the lake, with its bytes."""
     return {
         found.key: pipeline.lake.path(found.key).read_bytes()
-        for prefix in ("bad_records", "processed")
+        for prefix in PREFIXES
         for found in pipeline.lake.list_objects(prefix)
     }
 
@@ -81,7 +86,8 @@ def test_a_failed_load_leaves_the_files_quarantine_and_archive_as_its_last_succe
 ):
     pipeline = Pipeline(clean_home)
     partition = pipeline.land(IMDB_CSV)
-    assert pipeline.run(partition).success
+    first = pipeline.run(partition)
+    assert first.success
     before = (_table(empty_warehouse), _lake_outputs(pipeline))
     proxy.down = True
 
@@ -93,8 +99,9 @@ def test_a_failed_load_leaves_the_files_quarantine_and_archive_as_its_last_succe
     proxy.down = False
     rerun = pipeline.run(partition)
     assert rerun.success
-    runs = {key.split("/run_id=")[1].split("/")[0] for key in _lake_outputs(pipeline)}
-    assert runs == {rerun.run_id}  # the new quarantine and archive replaced the old ones, once loaded
+    runs = {prefix: {key.split("/run_id=")[1].split("/")[0] for key in pipeline.keys(prefix)} for prefix in PREFIXES}
+    # The new quarantine replaced the old one once loaded; each successful run's archive is kept.
+    assert runs == {"bad_records": {rerun.run_id}, "processed": {first.run_id, rerun.run_id}}
 
 
 def test_a_warehouse_that_comes_back_is_loaded_on_the_retry(proxy, clean_home, empty_warehouse):
@@ -115,14 +122,14 @@ def test_a_connection_cut_in_the_middle_of_a_load_leaves_the_table_as_it_was(pro
     good = pipeline.lake.read_parquet(pipeline.keys("staging/good_rows")[0])
     rows = pl.concat([good] * (2 * ROWS_PER_INSERT // good.height + 1))  # several INSERT statements
     warehouse = RedshiftWarehouse(
-        host="127.0.0.1", port=proxy.port, database="postgres", user="postgres", password=SECRET, ssl=False
+        host="127.0.0.1", port=proxy.port, database="postgres", user="postgres", password=proxy.password, ssl=False
     )
     proxy.cut_after = 300_000  # bytes from the driver: the connection dies during the inserts
 
     with pytest.raises(Exception) as raised:
         warehouse.replace_file_rows(SOURCE, rows.lazy(), "run-cut-off")
 
-    assert SECRET not in str(raised.value)
+    assert proxy.password not in str(raised.value)
     assert _table(empty_warehouse) == before
 
 
@@ -136,5 +143,5 @@ def test_notifications_and_metadata_never_carry_the_password(proxy, clean_home):
         json.loads(line) for line in pipeline.lake.path(f"{NOTIFICATIONS}/outbox.jsonl").read_text().splitlines()
     ]
     assert len(messages) == 2
-    assert SECRET not in json.dumps(messages)
-    assert SECRET not in "".join(str(entry) for entry in pipeline.instance.all_logs(result.run_id))
+    assert proxy.password not in json.dumps(messages)
+    assert proxy.password not in "".join(str(entry) for entry in pipeline.instance.all_logs(result.run_id))
