@@ -106,7 +106,9 @@ def _column_names_match_pattern(rule: Rule, scope: Scope) -> LeafPlan:
         raise Unevaluable(f"invalid pattern {rule.columns[0]!r}: {error}") from error
     misfits = names.filter(~fits).to_list()
     reason = f"Columns that do not match the pattern: {', '.join(misfits)}" if misfits else None
-    return LeafPlan(rule, judge=lambda _: reason)
+    # The metric AWS's rule type reference names for it: the share of column names that match.
+    ratio = pl.lit(fits.mean() if len(names) else None, dtype=pl.Float64)
+    return LeafPlan(rule, metrics={"Dataset.*.ColumnNamesPatternMatchRatio": ratio}, judge=lambda _: reason)
 
 
 def _statistic(metric: str, aggregate: Callable[[pl.Expr], pl.Expr]) -> Builder:

@@ -39,6 +39,7 @@ def test_column_name_patterns_are_whole_name_matches_in_the_values_regex_dialect
     frame = pl.DataFrame({"movie_id": [1], "Title": ["x"], "aws_x": [2]})
     result, _ = judge('ColumnNamesMatchPattern "[a-z_]+"', frame)
     assert result.failure_reason == "Columns that do not match the pattern: Title"
+    assert result.evaluated_metrics == {"Dataset.*.ColumnNamesPatternMatchRatio": 2 / 3}
     result, _ = judge('ColumnNamesMatchPattern "aws_.*|movie_id|Title"', frame)
     assert result.outcome == "Passed"
 
