@@ -2,7 +2,8 @@
 
 Names and parameters follow the reference catalogue (awslabs/dqdl ``rules-config.json``) and AWS's DQDL
 reference; which rule types take ``where`` and ``with threshold`` follows the reference parser's own tests
-(``DQRuleTest``, ``InvalidDQRulesetTest``). ``row_level`` says whether Glue reports an outcome per row; the
+(``DQRuleTest``, ``InvalidDQRulesetTest``) and AWS's DQDL rule type reference table (supported as analyzer,
+row-level results, where clause). ``row_level`` says whether Glue reports an outcome per row; the
 others appear in ``DataQualityRulesSkip`` on every row (the Glue reference run shows that for RowCount and
 StandardDeviation). The parser enforces every declaration here; ``test_catalogue`` proves it does.
 """
@@ -87,7 +88,8 @@ _K = ValueKind
 
 def _reference(name: str, params: tuple[str, ...], **extra: object) -> RuleSpec:
     """A rule comparing the data with a reference dataset: no where, no threshold, not evaluated here."""
-    return RuleSpec(name, params, _R, where=False, unsupported=_REFERENCE, analyzer=True, **extra)  # type: ignore[arg-type]
+    extra = {"analyzer": True, **extra}
+    return RuleSpec(name, params, _R, where=False, unsupported=_REFERENCE, **extra)  # type: ignore[arg-type]
 
 
 def _file(name: str, condition: ConditionUse, kind: ValueKind, **extra: object) -> RuleSpec:
@@ -111,7 +113,7 @@ CATALOGUE: dict[str, RuleSpec] = {
         RuleSpec("UniqueValueRatio", _COL, _R, row_level=True, analyzer=True),
         RuleSpec("IsPrimaryKey", _COL, _N, variadic=True, row_level=True),
         RuleSpec("DistinctValuesCount", _COL, _R, analyzer=True),
-        RuleSpec("ColumnValues", _COL, _R, _K.VALUES, row_level=True, threshold=True),
+        RuleSpec("ColumnValues", _COL, _R, _K.VALUES, row_level=True, threshold=True, analyzer=True),
         RuleSpec("ColumnLength", _COL, _R, row_level=True, analyzer=True),
         RuleSpec("ColumnDataType", _COL, _R, _K.TEXT, threshold=True),
         RuleSpec("Mean", _COL, _R, analyzer=True),
@@ -135,7 +137,7 @@ CATALOGUE: dict[str, RuleSpec] = {
         ),
         _reference("RowCountMatch", _REF),
         _reference("SchemaMatch", _REF),
-        _reference("AggregateMatch", ("AggregateExpression1", "AggregateExpression2")),
+        _reference("AggregateMatch", ("AggregateExpression1", "AggregateExpression2"), analyzer=False),
         RuleSpec("DetectAnomalies", ("MetricParameter",), _N, variadic=True, where=False, unsupported=_HISTORY),
         RuleSpec("AllStatistics", _COL, _N, analyzer=True, unsupported="is an analyzer, not a rule"),
         _file("FileFreshness", _R, _K.DATE, optional_params=1),
