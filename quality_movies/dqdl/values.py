@@ -120,9 +120,9 @@ class ValueParser(TokenCursor):
         prefix = "not " if negated else ""
         if self.at_word("between", "BETWEEN"):
             self.advance()
-            low = self.operand()
+            low = self.single_operand()
             self.expect("and", "'and' between the two bounds")
-            return Condition(f"{prefix}between", (low, self.operand()))  # type: ignore[arg-type]
+            return Condition(f"{prefix}between", (low, self.single_operand()))  # type: ignore[arg-type]
         if self.at_word("in"):
             self.advance()
             return Condition(f"{prefix}in", self.operand_list())  # type: ignore[arg-type]
@@ -133,8 +133,16 @@ class ValueParser(TokenCursor):
         token = self.peek()
         if token.kind is Kind.PUNCT and token.text in _COMPARISONS:
             self.advance()
-            return Condition(token.text, (self.operand(),))  # type: ignore[arg-type]
+            return Condition(token.text, (self.single_operand(),))  # type: ignore[arg-type]
         return None
+
+    def single_operand(self) -> Operand:
+        """An operand that stands for one value: a list constant belongs after ``in`` only."""
+        start = self.peek()
+        value = self.operand()
+        if isinstance(value, VarRef) and isinstance(self.constants[value.name], tuple):
+            raise self.fail(f"${value.name} is a list; compare with it by 'in'", "a single value", start)
+        return value
 
     def operand_list(self) -> tuple[Operand, ...]:
         if self.at("$"):

@@ -64,6 +64,11 @@ def test_a_string_constant_can_name_a_rules_column_or_statement() -> None:
     assert evaluation.rules[0].evaluated_metrics == {"Column.a.Mean": 1.25}
 
 
+def test_a_list_constant_is_compared_by_in_only() -> None:
+    with pytest.raises(dqdl.DqdlSyntaxError, match="compare with it by 'in'"):
+        dqdl.parse('codes = ["A", "B"]\nRules = [ ColumnValues "cat" = $codes ]')
+
+
 def test_a_constant_must_be_declared() -> None:
     with pytest.raises(dqdl.DqdlSyntaxError, match="no such constant"):
         dqdl.parse('Rules = [ ColumnValues "cat" in $allowed ]')
