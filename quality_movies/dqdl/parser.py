@@ -71,7 +71,21 @@ class _Parser(ValueParser):
             name = self.advance().text
             self.expect("=")
             metadata[name] = self.dictionary(_SECTIONS[name])
-        default_labels = self.labels(()) if self.at_word("DefaultLabels") else ()
+        self.default_labels = self.labels(()) if self.at_word("DefaultLabels") else ()
+        self.declare_constants()
+        if not self.at_word("Rules", "Analyzers"):
+            raise self.fail("a ruleset starts with its rules list", "'Rules'")
+        rules: list[AnyRule] = []
+        if self.at_word("Rules"):
+            rules = self.section("Rules", self.top, "a rule type such as IsComplete or ColumnValues")
+        analyzers = self.section("Analyzers", self.analyzer, "an analyzer") if self.at_word("Analyzers") else []
+        if not rules and not analyzers:  # the reference: "No rules or analyzers provided"
+            raise self.fail("a ruleset needs at least one rule or analyzer", "a rule type such as IsComplete")
+        self.expect_end()
+        return Ruleset(tuple(rules), metadata, tuple(analyzers), dict(self.constants), self.default_labels)
+
+    def declare_constants(self) -> None:
+        """``name = value`` lines before the rules, each name once."""
         while self.peek().kind is Kind.IDENT and self.peek().text not in ("Rules", "Analyzers") and self.at("=", 1):
             name = self.advance()
             self.advance()
@@ -80,17 +94,6 @@ class _Parser(ValueParser):
             if name.text in self.constants:
                 raise self.fail("a constant may be declared once", "a new name", name)
             self.constants[name.text] = self.constant()
-        if not self.at_word("Rules", "Analyzers"):
-            raise self.fail("a ruleset starts with its rules list", "'Rules'")
-        rules: list[AnyRule] = []
-        self.default_labels = default_labels
-        if self.at_word("Rules"):
-            rules = self.section("Rules", self.top, "a rule type such as IsComplete or ColumnValues")
-        analyzers = self.section("Analyzers", self.analyzer, "an analyzer") if self.at_word("Analyzers") else []
-        if not rules and not analyzers:  # the reference: "No rules or analyzers provided"
-            raise self.fail("a ruleset needs at least one rule or analyzer", "a rule type such as IsComplete")
-        self.expect_end()
-        return Ruleset(tuple(rules), metadata, tuple(analyzers), dict(self.constants), default_labels)
 
     def section(self, name: str, item: Callable[[], AnyRule], what: str) -> list:
         """``Name = [ item, ... ]``, possibly empty; the document needs a rule or an analyzer somewhere."""
@@ -217,11 +220,11 @@ class _Parser(ValueParser):
             found.append(Parameter(token.text, quoted=token.kind is Kind.STRING, connector=connector))
 
     def constant_parameter(self, connector: str | None) -> Parameter:
-        reference = self.atom()
-        assert isinstance(reference, VarRef)
-        if isinstance(self.constants[reference.name], tuple) or not isinstance(reference.values[0], Str):
-            raise self.fail(f"${reference.name} is a list; a parameter takes a string constant", "a string constant")
-        return Parameter(reference.values[0].raw, connector=connector, constant=reference.name)
+        reference = self.atom()  # at '$': always a VarRef
+        bound = self.constants[reference.name] if isinstance(reference, VarRef) else None
+        if not isinstance(bound, Str):
+            raise self.fail(f"{reference.render()} is not a string constant", "a string constant")
+        return Parameter(bound.raw, connector=connector, constant=reference.name)
 
     @staticmethod
     def is_parameter(spec: RuleSpec, token: Token, connected: bool = False) -> bool:
