@@ -10,17 +10,36 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pandera.polars as pa
 import polars as pl
 from pandera import extensions
 from pandera.api.polars.types import PolarsData
 
+from quality_movies.crawl import has_fraction, whole_double, whole_number
+
 VIOLATIONS = "ContractViolations"
 # Joins one row's reasons into one string that is then split into the list: building lists of
 # strings element by element costs seconds per million rows, joining and splitting a fraction.
 _SEPARATOR = "\x1f"
 RawText = Callable[[str], pl.Expr]  # where a column's landed text is, by the column's name
+
+
+class ParsedNumber(NamedTuple):
+    """A column's value already parsed from its text (null where the text is no such number)."""
+
+    value: pl.Expr
+    dtype: type[pl.DataType]  # pl.Int64 or pl.Float64
+
+
+# Where a column's parsed value is, by the column's name, or None where it was not parsed: parsing text
+# again costs more than the rest of the contract together.
+Parsed = Callable[[str], ParsedNumber | None]
+
+
+def _not_parsed(_: str) -> None:
+    return None
 
 
 def max_bytes(data: PolarsData, *, limit: int) -> pl.LazyFrame:
@@ -120,30 +139,47 @@ def check_required_columns(columns: list[str], source: str) -> None:
         )
 
 
-def _typed(column: WarehouseColumn, raw: RawText = pl.col) -> pl.Expr:
+def _typed(column: WarehouseColumn, raw: RawText = pl.col, parsed: Parsed = _not_parsed) -> pl.Expr:
     text = raw(column.name)
     if column.dtype is pl.String:
         return text
-    return text.str.strip_chars().cast(column.dtype, strict=False)
+    number = parsed(column.name)
+    if number is None:
+        # `80.0` and `1.0e3` are whole numbers: they load into BIGINT
+        text = text.str.strip_chars()
+        return whole_number(text) if column.dtype is pl.Int64 else text.cast(column.dtype, strict=False)
+    if column.dtype is pl.Int64 and number.dtype is pl.Float64:
+        return _whole(number.value, text)
+    return number.value.cast(column.dtype)
 
 
-def _broken(column: WarehouseColumn, raw: RawText) -> pl.Expr:
+def _whole(number: pl.Expr, text: pl.Expr) -> pl.Expr:
+    """A parsed double as a bigint where it is a whole number; past 2**53, where the text is an integer."""
+    return pl.coalesce(text.str.strip_chars().cast(pl.Int64, strict=False), whole_double(number))
+
+
+def _broken(column: WarehouseColumn, raw: RawText, parsed: Parsed = _not_parsed) -> pl.Expr:
     """True where the raw text cannot be stored in the column (null for null text, which fits)."""
     text = raw(column.name)
     if column.max_bytes is not None:
         return text.str.len_bytes() > column.max_bytes
-    return text.is_not_null() & _typed(column, raw).is_null()
+    return text.is_not_null() & _typed(column, raw, parsed).is_null()
 
 
 def _reason(column: WarehouseColumn, raw: RawText) -> pl.Expr:
     if column.max_bytes is not None:
         return pl.lit(f"{column.name}: longer than {column.max_bytes} bytes ({column.sql_type})")
-    return pl.format(f"{column.name}: '{{}}' is not a {column.sql_type}", raw(column.name))
+    text = raw(column.name)
+    reason = pl.format(f"{column.name}: '{{}}' is not a {column.sql_type}", text)
+    if column.dtype is not pl.Int64:
+        return reason
+    fraction = pl.format(f"{column.name}: '{{}}' has a fraction; {column.sql_type} holds whole numbers", text)
+    return pl.when(has_fraction(text.str.strip_chars())).then(fraction).otherwise(reason)
 
 
-def violation_reasons(raw: RawText = pl.col) -> list[pl.Expr]:
+def violation_reasons(raw: RawText = pl.col, parsed: Parsed = _not_parsed) -> list[pl.Expr]:
     """Per column, why the row's landed text (`raw(name)`) cannot be stored in it; null where it can."""
-    return [pl.when(_broken(column, raw)).then(_reason(column, raw)) for column in DATA_COLUMNS]
+    return [pl.when(_broken(column, raw, parsed)).then(_reason(column, raw)) for column in DATA_COLUMNS]
 
 
 def reasons_list(reasons: list[pl.Expr]) -> pl.Expr:
@@ -161,17 +197,21 @@ def violations_expr(raw: RawText = pl.col) -> pl.Expr:
     return reasons_list(violation_reasons(raw)).alias(VIOLATIONS)
 
 
-def fits_expr(raw: RawText = pl.col) -> pl.Expr:
+def fits_expr(raw: RawText = pl.col, parsed: Parsed = _not_parsed) -> pl.Expr:
     """Per row, whether it can enter the warehouse: true exactly where `violations_expr()` is empty.
 
     Cheaper than the reasons; routing filters on it so that reasons are only built for bad rows.
     """
-    return ~pl.any_horizontal([_broken(column, raw) for column in DATA_COLUMNS]).fill_null(False)
+    return ~pl.any_horizontal([_broken(column, raw, parsed) for column in DATA_COLUMNS]).fill_null(False)
 
 
-def warehouse_type_exprs(raw: RawText = pl.col) -> list[pl.Expr]:
-    """The data columns cast from raw text (`raw(name)`) to the warehouse's types (null where a cast fails)."""
-    return [_typed(column, raw).alias(column.name) for column in DATA_COLUMNS]
+def warehouse_type_exprs(raw: RawText = pl.col, parsed: Parsed = _not_parsed) -> list[pl.Expr]:
+    """The data columns cast from raw text (`raw(name)`) to the warehouse's types (null where a cast fails).
+
+    `parsed` says where a column's value is already parsed as a number (the crawled types): it is used
+    instead of parsing the text again.
+    """
+    return [_typed(column, raw, parsed).alias(column.name) for column in DATA_COLUMNS]
 
 
 def to_warehouse_types(rows: pl.DataFrame) -> pl.DataFrame:

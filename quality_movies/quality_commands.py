@@ -23,7 +23,7 @@ def _validate(args: argparse.Namespace) -> int:
     from quality_movies import stage  # the stage brings pandera along: `lint` does without it
     from quality_movies.contract import MissingColumnsError
 
-    config = load_ruleset(args.rules)
+    config = load_ruleset(args.rules, mapping=args.mapping)
     out = args.out or Path(f"{args.file.stem}_validated")
     try:
         summary = stage.run_stage(args.file, config, out, contract=not args.no_contract).summary
@@ -43,6 +43,10 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _print_validation(summary: dict[str, Any]) -> None:
     print(f"{summary['source']} against {summary['ruleset']}")
+    if summary["column_mapping"]["columns"] or summary["column_mapping"]["casts"]:
+        print(f"  columns mapped by {summary['column_mapping']['mapping']}")
+    if summary["columns_left_out"]:
+        print(f"  not loaded (kept in the quarantine's text): {', '.join(summary['columns_left_out'])}")
     if summary["stopped"]:
         print(f"  STOPPED, no row routed: {summary['stopped']}")
     else:
@@ -79,8 +83,9 @@ def _lint(args: argparse.Namespace) -> int:
 def _recommend(args: argparse.Namespace) -> int:
     from quality_movies import stage
 
+    config = load_ruleset(args.rules, mapping=args.mapping)  # its mapping and missing-value tokens
     try:
-        frame = stage.read_as_crawled(args.file)
+        frame = stage.read_as_crawled(args.file, mapping=config.mapping, null_tokens=config.null_tokens)
     except stage.UnreadableFileError as error:
         print(f"quality-movies recommend: {error}", file=sys.stderr)
         return 1
@@ -105,10 +110,17 @@ def add_quality_commands(commands: argparse._SubParsersAction) -> None:
     validate.add_argument("--out", type=Path, help="folder for the outputs (default: ./<file name>_validated)")
     validate.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     validate.add_argument("--no-contract", action="store_true", help="rules only: the file is not for the warehouse")
+    validate.add_argument(
+        "--mapping", type=Path, help="column mapping (default: $QUALITY_MOVIES_MAPPING or the sidecar's)"
+    )
     lint = commands.add_parser("lint", help="parse a ruleset (and its .toml settings) without data")
     lint.add_argument("ruleset", type=Path, help="DQDL ruleset file")
     recommend = commands.add_parser("recommend", help="profile a CSV and print a DQDL ruleset that passes on it")
     recommend.add_argument("file", type=Path, help="CSV file")
+    recommend.add_argument("--rules", type=Path, help="ruleset whose settings (null_tokens, mapping) apply")
+    recommend.add_argument(
+        "--mapping", type=Path, help="column mapping (default: $QUALITY_MOVIES_MAPPING or the sidecar's)"
+    )
 
 
 def run_quality_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Literal, cast
 
 from quality_movies import dqdl
+from quality_movies.column_mapping import IDENTITY, ColumnMapping, ColumnMappingError, load_mapping
 
 RULESET_VARIABLE = "QUALITY_MOVIES_RULESET"
+MAPPING_VARIABLE = "QUALITY_MOVIES_MAPPING"
 DEFAULT_RULESET = Path(__file__).parent / "rules" / "movies.dqdl"
 
 Severity = Literal["warn", "error"]
@@ -60,6 +62,8 @@ class RulesetConfig:
     settings: Mapping[str, RuleSettings]  # by canonical rule text; every top-level rule has an entry
     on_dataset_failure: DatasetFailureAction = "route"
     defaults: RuleSettings = field(default_factory=RuleSettings)
+    null_tokens: tuple[str, ...] = ()  # fields whose whole text is one of these are missing values
+    mapping: ColumnMapping = field(default_factory=lambda: IDENTITY)
 
     @property
     def rule_texts(self) -> list[str]:
@@ -82,15 +86,23 @@ def sidecar_path(ruleset: Path) -> Path:
     return ruleset.with_suffix(".toml")
 
 
-def load_ruleset(path: Path | None = None) -> RulesetConfig:
-    """Parse a ruleset (default: `ruleset_path()`) and its sidecar settings, if there is one."""
-    path = Path(path) if path is not None else ruleset_path()
+def load_ruleset(
+    path: Path | None = None, *, mapping: Path | None = None, environ: Mapping[str, str] = os.environ
+) -> RulesetConfig:
+    """Parse a ruleset (default: `ruleset_path()`) and its sidecar settings, if there is one.
+
+    The column mapping in force is `mapping` if given, else `QUALITY_MOVIES_MAPPING` if set, else the
+    sidecar's `mapping` (a path relative to the sidecar), else the identity after lower-casing.
+    """
+    path = Path(path) if path is not None else ruleset_path(environ)
     ruleset = _parse(path)
     texts = [rule.render() for rule in ruleset.rules]
     sidecar = sidecar_path(path)
     document = _read_toml(sidecar) if sidecar.is_file() else {}
     problems = _Problems(sidecar)
-    problems.unknown_keys(document, {"on_dataset_failure", "defaults", "rules"}, "top level")
+    problems.unknown_keys(document, {"on_dataset_failure", "defaults", "rules", "null_tokens", "mapping"}, "top level")
+    null_tokens = problems.null_tokens(document.get("null_tokens", []))
+    mapping_file = mapping or _configured_mapping(environ) or _sidecar_mapping(document, sidecar, problems)
     action = document.get("on_dataset_failure", "route")
     if action not in DATASET_FAILURE_ACTIONS:
         problems.add(f"on_dataset_failure must be one of {_listed(DATASET_FAILURE_ACTIONS)}, not {action!r}")
@@ -107,7 +119,28 @@ def load_ruleset(path: Path | None = None) -> RulesetConfig:
             continue
         settings[text] = problems.settings(table, defaults, f"[rules.'{key}']")
     problems.raise_if_any()
-    return RulesetConfig(path, ruleset, settings, cast(DatasetFailureAction, action), defaults)
+    try:
+        column_mapping = load_mapping(mapping_file) if mapping_file is not None else IDENTITY
+    except ColumnMappingError as error:
+        raise RulesetConfigError(str(error)) from error
+    return RulesetConfig(
+        path, ruleset, settings, cast(DatasetFailureAction, action), defaults, null_tokens, column_mapping
+    )
+
+
+def _configured_mapping(environ: Mapping[str, str]) -> Path | None:
+    configured = environ.get(MAPPING_VARIABLE, "").strip()
+    return Path(configured).expanduser() if configured else None
+
+
+def _sidecar_mapping(document: Mapping[str, object], sidecar: Path, problems: _Problems) -> Path | None:
+    named = document.get("mapping")
+    if named is None:
+        return None
+    if not isinstance(named, str) or not named.strip():
+        problems.add(f"mapping must be the path of a mapping file (relative to {sidecar.name}), not {named!r}")
+        return None
+    return sidecar.parent / Path(named).expanduser()
 
 
 def _parse(path: Path) -> dqdl.Ruleset:
@@ -165,6 +198,13 @@ class _Problems:
         for key in table:
             if key not in known:
                 self.add(f"unknown key {key!r} at {where}; expected {_listed(tuple(sorted(known)))}")
+
+    def null_tokens(self, tokens: object) -> tuple[str, ...]:
+        """The dataset's missing-value tokens: a list of non-empty strings (an empty field is always missing)."""
+        if not isinstance(tokens, list) or not all(isinstance(token, str) and token for token in tokens):
+            self.add(f'null_tokens must be a list of non-empty strings, e.g. ["NA", "N/A"], not {tokens!r}')
+            return ()
+        return tuple(dict.fromkeys(tokens))
 
     def settings(self, table: object, base: RuleSettings, where: str) -> RuleSettings:
         """`base` overridden by a table's `severity`, `blocking` and `on_error`."""

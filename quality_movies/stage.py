@@ -1,9 +1,10 @@
 """The quality stage without Dagster: a landed file and a ruleset in, routed outputs and a summary out.
 
 `run_stage` is the one quality path: the Dagster quality step, `quality-movies validate`, the tests and the
-benchmark all call it. It reads the file with the one reader (`landed_table`), types its columns as Glue's
-crawler does (`crawl`), evaluates the DQDL ruleset on the typed columns, applies the warehouse contract to
-the raw text, and writes in one streaming pass over the file:
+benchmark all call it. It reads the file with the one reader (`landed_table`), names its columns by the
+column mapping in force (Glue's "Change Schema"; the identity by default), reads the dataset's missing-value
+tokens as nulls, types the columns as Glue's crawler does (`crawl`), evaluates the DQDL ruleset on the typed
+columns, applies the warehouse contract to the text, and writes in one streaming pass over the file:
 
 - `good_rows.parquet`: rows that passed every rule, fit their crawled types and the warehouse contract,
   typed as the warehouse stores them (raw text without the contract);
@@ -21,8 +22,9 @@ import io
 import json
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -30,8 +32,12 @@ from typing import Any
 import polars as pl
 
 from quality_movies import crawl, dqdl
+from quality_movies.column_mapping import IDENTITY, ColumnMapping, HeaderMappingError
 from quality_movies.contract import (
+    REQUIRED_COLUMNS,
     VIOLATIONS,
+    MissingColumnsError,
+    ParsedNumber,
     WarehouseRow,
     check_required_columns,
     fits_expr,
@@ -115,22 +121,80 @@ def run_stage(
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def read_as_crawled(path: Path, *, source: str | None = None) -> pl.DataFrame:
-    """The whole landed file in memory as the rules see it: lower-cased columns of the crawled types."""
+def read_as_crawled(
+    path: Path, *, source: str | None = None, mapping: ColumnMapping = IDENTITY, null_tokens: Sequence[str] = ()
+) -> pl.DataFrame:
+    """The whole landed file in memory as the rules see it: columns named as mapped, of the crawled types,
+    the dataset's missing-value tokens as nulls."""
     with tempfile.TemporaryDirectory() as scratch:
-        return read_then(path, Path(scratch), source or str(path), _crawled_frame)
+        work = partial(_crawled_frame, mapping=mapping, null_tokens=tuple(null_tokens))
+        return read_then(path, Path(scratch), source or str(path), work)
 
 
-def _crawled_types(table: LandedTable) -> tuple[crawl.CatalogColumns, dict[str, str]]:
-    """The crawler's columns for the table, from its first records, and each column's type by name."""
-    columns = crawl.infer_columns(crawl.first_records(table))
-    return columns, {column["name"]: column["type"] for column in columns}
+@dataclass(frozen=True)
+class _Columns:
+    """The file's columns as the stage handles them: named as mapped, typed as crawled, tokens as nulls.
+
+    A column's landed text travels beside its typed value as `__raw__<name>` wherever the two can differ
+    (a typed column; any column once missing-value tokens are set): the quarantine keeps the landed text.
+    """
+
+    renames: dict[str, str]  # landed name -> name in force, where they differ
+    types: dict[str, str]  # crawler type by name in force, in file order
+    null_tokens: tuple[str, ...]
+    extras: list[str]  # names in force that are not loaded (left out of the warehouse)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.types)
+
+    def keeps_raw(self, name: str) -> bool:
+        return self.types[name] != crawl.STRING or bool(self.null_tokens)
+
+    def landed(self, name: str) -> pl.Expr:
+        """The column's text exactly as it landed."""
+        return pl.col(RAW + name) if self.keeps_raw(name) else pl.col(name)
+
+    def text(self, name: str) -> pl.Expr:
+        """The landed text with missing-value tokens as null: what the type checks and the contract read."""
+        if self.types[name] == crawl.STRING:
+            return pl.col(name)  # the rules' own column: text, tokens already null
+        return crawl.without_null_tokens(pl.col(RAW + name), self.null_tokens)
+
+    def parsed(self, name: str) -> ParsedNumber | None:
+        """The rules' column where it holds the text parsed as a number: the contract need not parse it again."""
+        kind = self.types.get(name)
+        return ParsedNumber(pl.col(name), crawl.POLARS_TYPES[kind]) if kind in (crawl.BIGINT, crawl.DOUBLE) else None
+
+    def misfits(self, name: str) -> pl.Expr:
+        """True where text is present but does not fit the crawled type: the rules' value is null."""
+        return self.text(name).is_not_null() & pl.col(name).is_null()
 
 
-def _crawled_frame(table: LandedTable) -> pl.DataFrame:
-    _, types = _crawled_types(table)
+def _plan_columns(
+    table: LandedTable, mapping: ColumnMapping, null_tokens: tuple[str, ...], contract: bool
+) -> tuple[crawl.CatalogColumns, _Columns]:
+    """The crawler's columns (landed names, for the catalog) and how the stage names, types and reads them."""
+    try:
+        names = mapping.names_in_force(table.columns, table.source)
+        extras = mapping.extras(names, REQUIRED_COLUMNS, table.source) if contract else []
+        if contract:
+            check_required_columns(list(names.values()), table.source)
+    except (HeaderMappingError, MissingColumnsError) as error:
+        mapped = (
+            f" (columns mapped by {mapping.path})" if mapping.path and isinstance(error, MissingColumnsError) else ""
+        )
+        raise MissingColumnsError(f"{error}{mapped}") from error
+    crawled = crawl.infer_columns(crawl.first_records(table), null_tokens)
+    types = {names[c["name"]]: mapping.casts.get(names[c["name"]], c["type"]) for c in crawled}
+    renames = {landed: name for landed, name in names.items() if landed != name}
+    return crawled, _Columns(renames, types, null_tokens, extras)
+
+
+def _crawled_frame(table: LandedTable, mapping: ColumnMapping, null_tokens: tuple[str, ...]) -> pl.DataFrame:
+    _, columns = _plan_columns(table, mapping, null_tokens, contract=False)
     checks = [check for check in [table.verification()] if check is not None]
-    frame, *verified = pl.collect_all([_typed_rows(table, types).select(table.columns), *checks])
+    frame, *verified = pl.collect_all([_typed_rows(table, columns).select(columns.names), *checks])
     table.vouch(verified[0] if verified else None)
     return frame
 
@@ -139,12 +203,10 @@ def _evaluate_and_route(
     table: LandedTable, config: RulesetConfig, outputs: dict[str, Path], contract: bool
 ) -> StageResult:
     _remove(outputs.values())  # outputs of an earlier run (or attempt) must not pass for this one's
-    if contract:
-        check_required_columns(list(table.columns), table.source)
-    columns, types = _crawled_types(table)
-    carried = [SOURCE_ROW, PARSE_PROBLEMS, *(RAW + name for name, kind in types.items() if kind != crawl.STRING)]
-    prepared = dqdl.prepare(config.ruleset, _typed_rows(table, types), carry=carried)
-    good = _good_filter(types, contract)
+    crawled, columns = _plan_columns(table, config.mapping, config.null_tokens, contract)
+    carried = [SOURCE_ROW, PARSE_PROBLEMS, *(RAW + name for name in columns.names if columns.keeps_raw(name))]
+    prepared = dqdl.prepare(config.ruleset, _typed_rows(table, columns), carry=carried)
+    good = _good_filter(columns, contract)
     rows = prepared.rows
     verification = table.verification()
     # Aggregates first (the verdict decides whether rows are routed at all), then one pass per output: a
@@ -153,15 +215,16 @@ def _evaluate_and_route(
     measured = pl.collect_all([*prepared.measures, *checks], engine="streaming")
     rows_in = table.vouch(measured.pop() if verification is not None else None)
     verdict = Verdict(prepared.outcomes(measured), config)
-    summary: dict[str, Any] = {"source": table.source, "rows_in": rows_in}
+    summary: dict[str, Any] = {"source": table.source, "rows_in": rows_in, "column_mapping": config.mapping.describe()}
+    summary |= {"columns_left_out": columns.extras, "null_tokens": list(config.null_tokens)}
     if verdict.stop_reason:
         _remove([outputs[GOOD_ROWS_FILE], outputs[BAD_RECORDS_FILE]])
         summary |= {"rows_good": None, "rows_bad": None}
         written = {RULE_OUTCOME_FILE: outputs[RULE_OUTCOME_FILE]}
     else:
-        good_rows = rows.filter(good).select(_good_row_columns(types, contract))
+        good_rows = rows.filter(good).select(_good_row_columns(columns, contract))
         _compacted(good_rows).sink_parquet(outputs[GOOD_ROWS_FILE], engine="streaming")
-        bad_rows = rows.filter(~good).select(_bad_record_columns(table.columns, types, contract))
+        bad_rows = rows.filter(~good).select(_bad_record_columns(columns, contract))
         bad_rows.sink_ndjson(outputs[BAD_RECORDS_FILE], engine="streaming")
         if contract:
             _validate_written(outputs[GOOD_ROWS_FILE])
@@ -171,52 +234,51 @@ def _evaluate_and_route(
     summary |= verdict.summary() | {"reader": table.metadata()}
     summary["outputs"] = {name: str(path) for name, path in written.items()}
     outputs[RULE_OUTCOME_FILE].write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    return StageResult(summary, verdict, table, columns, written)
+    return StageResult(summary, verdict, table, crawled, written)
 
 
-def _raw(name: str, types: dict[str, str]) -> pl.Expr:
-    """The landed text of column `name` in the typed rows (a text column is its own raw text)."""
-    return pl.col(name if types[name] == crawl.STRING else RAW + name)
+def _typed_rows(table: LandedTable, columns: _Columns) -> pl.LazyFrame:
+    """The rows as the rules see them (mapped names, crawled types, tokens as nulls), carrying their number,
+    parse problems and landed text."""
+    scan = table.scan().rename(columns.renames) if columns.renames else table.scan()
+    present = {name: crawl.without_null_tokens(pl.col(name), columns.null_tokens) for name in columns.names}
+    data = [crawl.typed(present[name], kind).alias(name) for name, kind in columns.types.items()]
+    raw = [pl.col(name).alias(RAW + name) for name in columns.names if columns.keeps_raw(name)]
+    return scan.with_row_index(SOURCE_ROW, offset=1).select(SOURCE_ROW, *data, PARSE_PROBLEMS, *raw)
 
 
-def _typed_rows(table: LandedTable, types: dict[str, str]) -> pl.LazyFrame:
-    """The rows as the rules see them (crawled types), carrying their number, parse problems and raw text."""
-    data = [crawl.typed(pl.col(name), types[name]).alias(name) for name in table.columns]
-    raw = [pl.col(name).alias(RAW + name) for name in table.columns if types[name] != crawl.STRING]
-    return table.scan().with_row_index(SOURCE_ROW, offset=1).select(SOURCE_ROW, *data, PARSE_PROBLEMS, *raw)
-
-
-def _good_filter(types: dict[str, str], contract: bool) -> pl.Expr:
+def _good_filter(columns: _Columns, contract: bool) -> pl.Expr:
     """True for rows bound for the warehouse: every rule passed, read as written, values fit their types.
 
     Built from cheap tests, never null, so that good and bad rows are exact complements and the reasons
     are only spelled out for bad rows.
     """
     passed = (pl.col(dqdl.RESULT_COLUMN) == "Passed") & (pl.col(PARSE_PROBLEMS).list.len() == 0)
-    fits = [~crawl.misfits(_raw(name, types), kind) for name, kind in types.items() if kind != crawl.STRING]
+    typed = {name: kind for name, kind in columns.types.items() if kind != crawl.STRING}
+    fits = [~columns.misfits(name) for name in typed]
     if contract:
-        fits.append(fits_expr(raw=lambda name: _raw(name, types)))
+        fits.append(fits_expr(raw=columns.text, parsed=columns.parsed))
     return pl.all_horizontal(passed, *fits).fill_null(False)
 
 
-def _bad_record_columns(columns: tuple[str, ...], types: dict[str, str], contract: bool) -> list[pl.Expr]:
+def _bad_record_columns(columns: _Columns, contract: bool) -> list[pl.Expr]:
     """A quarantined record: its number, its text as it landed, Glue's outcome columns and every reason."""
+    typed = {name: kind for name, kind in columns.types.items() if kind != crawl.STRING}
     misfits = [
-        pl.when(crawl.misfits(_raw(name, types), kind)).then(crawl.misfit_reason(name, _raw(name, types), kind))
-        for name, kind in types.items()
-        if kind != crawl.STRING
+        pl.when(columns.misfits(name)).then(crawl.misfit_reason(name, columns.text(name), kind))
+        for name, kind in typed.items()
     ]
-    contract_reasons = violation_reasons(raw=lambda name: _raw(name, types)) if contract else []
+    contract_reasons = violation_reasons(raw=columns.text, parsed=columns.parsed) if contract else []
     violations = pl.concat_list(PARSE_PROBLEMS, reasons_list([*misfits, *contract_reasons])).alias(VIOLATIONS)
-    raw = [_raw(name, types).alias(name) for name in columns]
-    return [pl.col(SOURCE_ROW), *raw, *(pl.col(name) for name in dqdl.OUTCOME_COLUMNS), violations]
+    landed = [columns.landed(name).alias(name) for name in columns.names]
+    return [pl.col(SOURCE_ROW), *landed, *(pl.col(name) for name in dqdl.OUTCOME_COLUMNS), violations]
 
 
-def _good_row_columns(types: dict[str, str], contract: bool) -> list[pl.Expr]:
+def _good_row_columns(columns: _Columns, contract: bool) -> list[pl.Expr]:
     """Good rows as they leave the stage: the warehouse's typed columns, or without the contract the raw text."""
     if contract:
-        return warehouse_type_exprs(raw=lambda name: _raw(name, types))
-    return [_raw(name, types).alias(name) for name in types]
+        return warehouse_type_exprs(raw=columns.text, parsed=columns.parsed)
+    return [columns.landed(name).alias(name) for name in columns.names]
 
 
 def _compacted(frame: pl.LazyFrame) -> pl.LazyFrame:

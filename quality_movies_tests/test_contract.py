@@ -46,7 +46,10 @@ def test_a_row_with_castable_text_has_no_violations_and_takes_the_warehouse_type
 
 def test_text_that_cannot_take_its_type_is_a_violation_with_the_value():
     violations = _row(meta_score="80.5", no_of_votes="1,234").select(violations_expr()).item().to_list()
-    assert violations == ["meta_score: '80.5' is not a BIGINT", "no_of_votes: '1,234' is not a BIGINT"]
+    assert violations == [
+        "meta_score: '80.5' has a fraction; BIGINT holds whole numbers",
+        "no_of_votes: '1,234' is not a BIGINT",
+    ]
 
 
 def test_text_longer_than_the_column_in_bytes_is_a_violation():

@@ -1,5 +1,7 @@
 """Catalog: what Glue's crawler does, inferring the landed file's schema into the catalog."""
 
+from collections.abc import Sequence
+
 import dagster as dg
 
 from quality_movies.assets.failures import bad_input_explained
@@ -9,19 +11,23 @@ from quality_movies.crawl import CatalogColumns, crawl_head
 from quality_movies.partitions import landed_files
 from quality_movies.resources.catalog import Catalog
 from quality_movies.resources.lake import Lake
+from quality_movies.ruleset_config import load_ruleset
 
 SCHEMA_CHECK = "schema_matches_previous_crawl"
 SAMPLE_BYTES = 1 << 22  # the first read of a file's head; doubled until it holds the crawler's sample
 
 
-def crawl_landed(lake: Lake, key: str) -> CatalogColumns:
-    """The columns of the landed file at `key`, from a sample at its head: the file itself is not read."""
+def crawl_landed(lake: Lake, key: str, null_tokens: Sequence[str] = ()) -> CatalogColumns:
+    """The columns of the landed file at `key`, from a sample at its head: the file itself is not read.
+
+    The dataset's missing-value tokens are missing values for the crawler too, as for the quality step.
+    """
     size = lake.describe(key).size
     with lake.scratch() as scratch:
         read = SAMPLE_BYTES
         while True:
             head = lake.read_head(key, read)
-            columns = crawl_head(head, len(head) >= size, scratch, source=key)
+            columns = crawl_head(head, len(head) >= size, scratch, source=key, null_tokens=null_tokens)
             if columns is not None:
                 return columns
             read *= 4
@@ -67,6 +73,10 @@ def schema_drift(previous: CatalogColumns | None, current: CatalogColumns) -> di
 def crawled_table(context: dg.AssetExecutionContext, lake: Lake, catalog: Catalog) -> dg.MaterializeResult:
     """The file's schema, inferred as Glue's crawler would from its head, and its drift against the catalog table.
 
+    The columns are the landed file's (lower-cased), as Glue's crawler names them; the column mapping in
+    force (Glue's "Change Schema" step, applied by the quality step) and the dataset's missing-value tokens
+    are in the metadata.
+
     The rules run on these types. The catalog keeps the last good schema: it is updated (`register_crawl`)
     only once the quality step has read the whole file and routed its rows, so a file that fails before
     that never replaces the table, and drift (added, removed or retyped columns) is always measured against
@@ -74,8 +84,9 @@ def crawled_table(context: dg.AssetExecutionContext, lake: Lake, catalog: Catalo
     quality stage judges the rows.
     """
     key = lake.landing_key(context.partition_key)
+    settings = load_ruleset()  # the quality step's: its mapping and missing-value tokens
     with bad_input_explained(key):
-        columns = crawl_landed(lake, key)
+        columns = crawl_landed(lake, key, settings.null_tokens)
     table = catalog_table_name(lake)
     drift = schema_drift(catalog.get_columns(table), columns)
     drifted = any(drift.values())
@@ -84,6 +95,8 @@ def crawled_table(context: dg.AssetExecutionContext, lake: Lake, catalog: Catalo
             "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(c["name"], c["type"]) for c in columns]),
             "catalog_table": f"{catalog.database}.{table}",
             "schema_drift": dg.MetadataValue.json(drift),
+            "column_mapping": dg.MetadataValue.json(settings.mapping.describe()),
+            "null_tokens": dg.MetadataValue.json(list(settings.null_tokens)),
         },
         check_results=[
             dg.AssetCheckResult(
