@@ -45,6 +45,9 @@ setup(
             # What the packaging tests and `make wheel-check` build with, without build isolation.
             "setuptools>=68",
             "wheel",
+            # The deployment template's linter, and a parser that knows Redshift's COPY (tests only).
+            "cfn-lint>=1.20",
+            "sqlglot>=25",
         ],
     },
     entry_points={"console_scripts": ["quality-movies=quality_movies.cli:main"]},

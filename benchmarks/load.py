@@ -10,8 +10,8 @@ sampled for its peak memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +28,9 @@ SCHEMA = "benchmark"
 class InsertingWarehouse(EmbeddedWarehouse):
     """The embedded warehouse loading by multi-row INSERTs: what a warehouse without a COPY stage does."""
 
-    def bulk_load(self, cursor: redshift_connector.Cursor, rows: pl.LazyFrame) -> int:
-        return self.insert_rows(cursor, rows)
+    @contextmanager
+    def staged_load(self, rows: pl.LazyFrame) -> Iterator[Callable[[redshift_connector.Cursor], None]]:
+        yield lambda cursor: self.insert_rows(cursor, rows)
 
 
 def backend_pid(connection: redshift_connector.Connection) -> int:

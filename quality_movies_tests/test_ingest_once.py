@@ -24,13 +24,18 @@ def instance():
 
 
 def _first_tick(home: Path, instance: dg.DagsterInstance) -> list[dg.RunRequest]:
-    """The landing sensor's tick with no cursor yet, as when `make dev` starts for the first time."""
-    lake = resolved(resources_from_env(home)["lake"])
-    with dg.build_sensor_context(instance_ref=instance.get_ref(), cursor=None, resources={"lake": lake}) as context:
-        result = landing_sensor(context)
-    for request in result.dynamic_partitions_requests:
-        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-    return list(result.run_requests)
+    """The landing sensor's first two ticks, as when `make dev` starts for the first time.
+
+    Two: a local file is taken once two consecutive ticks see the same version of it.
+    """
+    lake, cursor, requested = resolved(resources_from_env(home)["lake"]), None, []
+    for _ in range(2):
+        with dg.build_sensor_context(instance_ref=instance.get_ref(), cursor=cursor, resources={"lake": lake}) as c:
+            result = landing_sensor(c)
+        for request in result.dynamic_partitions_requests:
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        cursor, requested = result.cursor, requested + list(result.run_requests)
+    return requested
 
 
 def _run_requested(home: Path, instance: dg.DagsterInstance, request: dg.RunRequest) -> dg.ExecuteInProcessResult:

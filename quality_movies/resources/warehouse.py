@@ -13,8 +13,8 @@ import threading
 import uuid
 import warnings
 from abc import abstractmethod
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,8 @@ MAX_PREPARED_STATEMENTS = 0
 # Named, the session shows who it is in pg_stat_activity / STV_SESSIONS; unnamed, the driver walks the
 # interpreter's stack at every connect to find a name (0.1-0.4 s measured).
 APPLICATION = "quality_movies"
+# How long past the server's statement_timeout the socket waits for an answer before giving up on the server.
+SOCKET_MARGIN_SECONDS = 60
 # pgserver guards its start-up against other processes (a file lock) but not against other
 # threads of this one: two threads would both run initdb on the same folder.
 _EMBEDDED_START = threading.Lock()
@@ -74,6 +76,12 @@ class Warehouse(dg.ConfigurableResource):
     schema_name: str = Field(default=SCHEMA, description="Schema of the table and the view.")
     table_name: str = Field(default=TABLE, description="Table of good rows.")
     view_name: str = Field(default=VIEW, description="Materialized view counting movies by year and genre.")
+    connect_timeout_seconds: int = Field(
+        default=30, gt=0, description="Longest wait to connect and log in (a server that never answers fails)."
+    )
+    statement_timeout_seconds: int = Field(
+        default=3600, gt=0, description="Longest a statement may run (the server cancels it: statement_timeout)."
+    )
 
     def statement(self, name: str, **literals: str) -> str:
         """`sql/<name>.sql` with the configured identifiers validated and quoted in."""
@@ -86,13 +94,27 @@ class Warehouse(dg.ConfigurableResource):
 
     @contextmanager
     def connection(self) -> Iterator[redshift_connector.Connection]:
-        """A new connection, closed on the way out."""
+        """A new connection, its statements bounded in time, closed on the way out."""
         conn = self._connect()
         try:
+            self._bound_statements(conn)
             yield conn
         finally:
             with contextlib.suppress(*CONNECTION_LOST):  # closing a dead connection must not hide why it died
                 conn.close()
+
+    def _bound_statements(self, conn: redshift_connector.Connection) -> None:
+        """The server cancels statements running past the timeout; the socket gives up a little later.
+
+        The driver's `timeout` (the connect timeout, for start-up and login) stays on the socket for every
+        read, which would cut a long COPY short: once logged in, the socket waits a margin past the server's
+        own limit, so that only a server that stops answering altogether is given up on (the driver has no
+        public setting for this, hence its socket).
+        """
+        cursor = conn.cursor()
+        cursor.execute(f"SET statement_timeout TO {self.statement_timeout_seconds * 1000}")
+        conn.commit()  # a SET in a transaction rolled back later would be undone
+        conn._usock.settimeout(self.statement_timeout_seconds + SOCKET_MARGIN_SECONDS)
 
     @contextmanager
     def session(self) -> Iterator[WarehouseSession]:
@@ -126,8 +148,10 @@ class Warehouse(dg.ConfigurableResource):
         cursor.execute(self.statement("lock_table"))
 
     @abstractmethod
-    def bulk_load(self, cursor: redshift_connector.Cursor, rows: pl.LazyFrame) -> int:
-        """Load `rows` (every table column, in order) inside the cursor's transaction; the rows loaded, or -1."""
+    def staged_load(self, rows: pl.LazyFrame) -> AbstractContextManager[Callable[[redshift_connector.Cursor], None]]:
+        """Stage `rows` (every table column, in order) where the server loads them from, before the load's
+        transaction opens (no lock is held while they are written); yields the load, run inside that
+        transaction. What was staged is removed on the way out, whatever happens."""
 
     def insert_rows(
         self, cursor: redshift_connector.Cursor, rows: pl.LazyFrame, rows_per_insert: int = ROWS_PER_INSERT
@@ -166,7 +190,13 @@ class RedshiftWarehouse(Warehouse):
     copy_stage: S3Lake | None = Field(default=None, description="Bucket where good rows are staged for COPY.")
 
     def _connect(self) -> redshift_connector.Connection:
-        common = {"host": self.host, "port": self.port, "database": self.database, "application_name": APPLICATION}
+        common = {
+            "host": self.host,
+            "port": self.port,
+            "database": self.database,
+            "application_name": APPLICATION,
+            "timeout": self.connect_timeout_seconds,
+        }
         if self.iam:
             return redshift_connector.connect(
                 iam=True,
@@ -185,16 +215,17 @@ class RedshiftWarehouse(Warehouse):
             max_prepared_statements=MAX_PREPARED_STATEMENTS,
         )
 
-    def bulk_load(self, cursor: redshift_connector.Cursor, rows: pl.LazyFrame) -> int:
-        """Stage the rows as Parquet in S3 and COPY them; without a stage, INSERT them."""
+    @contextmanager
+    def staged_load(self, rows: pl.LazyFrame) -> Iterator[Callable[[redshift_connector.Cursor], None]]:
+        """Rows staged as Parquet in S3 and loaded by COPY; without a stage, INSERTed."""
         if self.copy_stage is None or self.copy_iam_role is None:
-            return self.insert_rows(cursor, rows)
+            yield lambda cursor: self.insert_rows(cursor, rows)
+            return
         key = self.stage_for_copy(rows)
         try:
-            cursor.execute(self.copy_statement(self.copy_stage.uri(key), self.copy_iam_role))
+            yield lambda cursor: cursor.execute(self.copy_statement(self.copy_stage.uri(key), self.copy_iam_role))
         finally:
             self.copy_stage.delete(key)
-        return cursor.rowcount
 
     def copy_statement(self, source_uri: str, iam_role: str) -> str:
         """The COPY of one staged file; both literals are validated before they are quoted in."""
@@ -202,12 +233,19 @@ class RedshiftWarehouse(Warehouse):
             raise ValueError(f"refusing to COPY from {source_uri!r}: not a plain s3:// object URI")
         if not IAM_ROLE_ARN.fullmatch(iam_role):
             raise ValueError(f"refusing to COPY with role {iam_role!r}: not an IAM role ARN")
-        return self.statement("copy_parquet", source=f"'{source_uri}'", iam_role=f"'{iam_role}'")
+        columns = ", ".join(quote_identifier(name) for name in TABLE_COLUMNS)
+        return self.statement("copy_parquet", columns=columns, source=f"'{source_uri}'", iam_role=f"'{iam_role}'")
 
     def stage_for_copy(self, rows: pl.LazyFrame) -> str:
-        """Stream rows (table columns, in table order) into one Parquet object; returns its key."""
+        """Stream rows (table columns, in table order) into one Parquet object; returns its key.
+
+        Snappy, the codec every Parquet reader has; `loaded_at` (UTC) marked as such, which gives the column
+        the TIMESTAMP_MICROS converted type older readers, Redshift's among them, look for.
+        """
         key = f"{STAGING}/redshift_copy/{uuid.uuid4().hex}.parquet"
-        rows.sink_parquet(self.copy_stage.uri(key), storage_options=self.copy_stage.storage_options())
+        rows.with_columns(pl.col("loaded_at").dt.replace_time_zone("UTC")).sink_parquet(
+            self.copy_stage.uri(key), compression="snappy", storage_options=self.copy_stage.storage_options()
+        )
         return key
 
 
@@ -225,19 +263,19 @@ class EmbeddedWarehouse(Warehouse):
     def _connect(self) -> redshift_connector.Connection:
         if self._adapter is None:
             self._adapter = start_embedded_postgres(Path(self.data_dir))
-        return _connect_embedded(self._adapter, embedded_secret(Path(self.data_dir)))
+        return _connect_embedded(self._adapter, embedded_secret(Path(self.data_dir)), self.connect_timeout_seconds)
 
     def lock_file_rows(self, cursor: redshift_connector.Cursor, source_file: str) -> None:
         """A transaction-level advisory lock on (table, `source_file`): loads of other files go on meanwhile."""
         cursor.execute(self.statement("lock_file_rows"), (f"{self.schema_name}.{self.table_name}", source_file))
 
-    def bulk_load(self, cursor: redshift_connector.Cursor, rows: pl.LazyFrame) -> int:
-        """Stream the rows to a CSV file the server can read and COPY it; the file is removed whatever happens."""
+    @contextmanager
+    def staged_load(self, rows: pl.LazyFrame) -> Iterator[Callable[[redshift_connector.Cursor], None]]:
+        """Rows streamed to a CSV file the server can read, loaded by COPY from it."""
         with self.server_readable_file(".csv") as path:
             rows.sink_csv(path)  # nulls as unquoted empty fields, "" for an empty string: COPY's CSV reading
             _hand_to_server(path, self.server_owner())
-            cursor.execute(self.copy_csv_statement(str(path)))
-        return cursor.rowcount
+            yield lambda cursor: cursor.execute(self.copy_csv_statement(str(path)))
 
     def copy_csv_statement(self, server_file: str) -> str:
         """The COPY of one CSV file on the server's file system; the path is validated before it is quoted in."""
@@ -308,9 +346,10 @@ def start_embedded_postgres(data_dir: Path):
     return adapter
 
 
-def _connect_embedded(adapter, password: str) -> redshift_connector.Connection:
+def _connect_embedded(adapter, password: str, timeout: int | None = None) -> redshift_connector.Connection:
     """A connection as `postgres` to the embedded PostgreSQL through its adapter."""
     return redshift_connector.connect(
+        timeout=timeout,
         host=adapter.host,
         port=adapter.port,
         database="postgres",

@@ -99,7 +99,14 @@ class WarehouseSession:
         return groups, movie_count_total
 
     def ensure_table(self, attempts: int = 3) -> None:
-        """Create the schema and the table if missing, also when other runs are creating them too."""
+        """Create the schema and the table if missing, also when other runs are creating them too.
+
+        An existing table is left alone without a CREATE: a role that may load the table but not create
+        schemas (CREATE on the database) loads as well as its owner.
+        """
+        warehouse = self.warehouse
+        if self.query_one("relation_exists", (warehouse.schema_name, warehouse.table_name))[0]:
+            return
         for attempt in range(1, attempts + 1):
             cursor = self.connection.cursor()
             try:
@@ -122,18 +129,19 @@ class WarehouseSession:
         any failure rolls back, leaving the table exactly as it was. Returns the file's rows as committed.
         """
         loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        cursor = self.connection.cursor()
-        try:
-            self.warehouse.lock_file_rows(cursor, source_file)
-            cursor.execute(self.warehouse.statement("delete_file_rows"), (source_file,))
-            self.warehouse.bulk_load(cursor, with_lineage(rows, source_file, run_id, loaded_at))
-            # Counted before the commit, so that nothing after it can fail (see assets/run_outputs.py).
-            cursor.execute(self.warehouse.statement("count_file_rows"), (source_file,))
-            (loaded,) = cursor.fetchone()
-            self.connection.commit()
-        except BaseException:
-            self._rollback()
-            raise
+        with self.warehouse.staged_load(with_lineage(rows, source_file, run_id, loaded_at)) as load:
+            cursor = self.connection.cursor()
+            try:
+                self.warehouse.lock_file_rows(cursor, source_file)
+                cursor.execute(self.warehouse.statement("delete_file_rows"), (source_file,))
+                load(cursor)
+                # Counted before the commit, so that nothing after it can fail (see assets/run_outputs.py).
+                cursor.execute(self.warehouse.statement("count_file_rows"), (source_file,))
+                (loaded,) = cursor.fetchone()
+                self.connection.commit()
+            except BaseException:
+                self._rollback()
+                raise
         return loaded
 
     def refresh_view(self) -> None:

@@ -10,6 +10,15 @@ from quality_movies.sensors import landing_sensor
 from quality_movies_tests.conftest import IMDB_CSV, Pipeline, expected_good
 
 
+def _settled(pipeline: Pipeline, cursor: str | None) -> dg.SensorResult:
+    """Two ticks of the landing sensor (a local file is taken once two ticks see it unchanged), the second's result."""
+    for _ in range(2):
+        with dg.build_sensor_context(instance=pipeline.instance, cursor=cursor, resources={"lake": pipeline.lake}) as c:
+            tick = landing_sensor(c)
+        cursor = tick.cursor
+    return tick
+
+
 def test_bad_files_fail_alone_with_a_clear_error_while_good_files_load_and_the_sensor_goes_on(
     clean_home, empty_warehouse
 ):
@@ -22,8 +31,7 @@ def test_bad_files_fail_alone_with_a_clear_error_while_good_files_load_and_the_s
     lake.write_bytes("input_data/not_csv.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     lake.write_bytes("input_data/unclosed.csv", header + b'\r\n"never closed,a,b\r\nno quote\r\nnor here\r\n')
 
-    with dg.build_sensor_context(instance=pipeline.instance, resources={"lake": lake}) as context:
-        tick = landing_sensor(context)
+    tick = _settled(pipeline, None)
     for request in tick.dynamic_partitions_requests:
         pipeline.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     results = {request.partition_key: pipeline.run(request.partition_key) for request in tick.run_requests}
@@ -43,6 +51,5 @@ def test_bad_files_fail_alone_with_a_clear_error_while_good_files_load_and_the_s
     assert "line 2: a quoted field opened on this line" in failures["input_data/unclosed.csv"]
 
     lake.write_bytes("input_data/later.csv", good)  # the sensor keeps going after the failures
-    with dg.build_sensor_context(instance=pipeline.instance, cursor=tick.cursor, resources={"lake": lake}) as context:
-        later = landing_sensor(context)
+    later = _settled(pipeline, tick.cursor)
     assert [request.partition_key for request in later.run_requests] == ["later.csv"]
