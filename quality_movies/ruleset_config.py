@@ -4,6 +4,8 @@ A ruleset is a `.dqdl` file; its optional sidecar `.toml` (same name, beside it)
 severity (`warn` or `error`), whether a failure blocks the warehouse load and what a rule in Error
 does (`on_error`: `stop` the file, the default, or `ignore` it), and for the whole file what happens when
 the dataset fails (`route` its rows as the recipe's jobs do, or `stop` the run).
+The sidecar also holds the dataset's settings: `null_tokens` (fields that are missing values, e.g. `NA`)
+and `mapping` (the column mapping file, `column_mapping.py`; `QUALITY_MOVIES_MAPPING` overrides it).
 `QUALITY_MOVIES_RULESET` names the `.dqdl` file; by default the recipe's ruleset bundled here runs.
 Sidecar rules are keyed by their canonical text, as `quality-movies lint` prints it.
 """

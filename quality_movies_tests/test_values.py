@@ -178,3 +178,22 @@ def test_the_dagster_job_loads_whole_floats_as_integers(clean_home: Path, empty_
         loaded = cursor.fetchone()
     good = _good(run_stage(IMDB_CSV, load_ruleset(DEFAULT_RULESET), clean_home / "expected"))
     assert list(loaded) == [33, good["meta_score"].sum(), good["no_of_votes"].sum()]
+
+
+def test_the_dagster_job_reads_configured_tokens_as_missing_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_home: Path, empty_warehouse
+) -> None:
+    _with_tokens(tmp_path, '["NA"]')
+    monkeypatch.setenv("QUALITY_MOVIES_RULESET", str(tmp_path / "movies.dqdl"))
+    pipeline = Pipeline(clean_home)
+
+    result = pipeline.run(pipeline.land(NA, "movies.csv"))
+
+    assert result.success
+    empty_warehouse.ensure_table()
+    assert empty_warehouse.query_one("count_table_rows")[0] == 33
+    (crawled,) = [e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "crawled_table"]
+    metadata = crawled.materialization.metadata
+    assert metadata["null_tokens"].value == ["NA"]
+    types = {column.name: column.type for column in metadata["dagster/column_schema"].schema.columns}
+    assert types["meta_score"] == "bigint"  # `NA` among the scores is a missing score, not text
