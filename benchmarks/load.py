@@ -19,7 +19,7 @@ import polars as pl
 import redshift_connector
 from memory import PeakSampler
 
-from quality_movies.resources.warehouse import EmbeddedWarehouse
+from quality_movies.resources.embedded_warehouse import EmbeddedWarehouse
 
 SOURCE_FILE = "input_data/benchmark_good_rows.csv"
 SCHEMA = "benchmark"

@@ -15,10 +15,11 @@ import dagster as dg
 from quality_movies.assets import catalog, landing, quality, warehouse
 from quality_movies.jobs import ingest_landed_file
 from quality_movies.resources.catalog import Catalog, GlueCatalog, LocalCatalog
+from quality_movies.resources.embedded_warehouse import EmbeddedWarehouse
 from quality_movies.resources.lake import NOTIFICATIONS, Lake, LocalLake
 from quality_movies.resources.notifier import Notifier, OutboxNotifier, SnsNotifier
 from quality_movies.resources.s3_lake import S3Lake
-from quality_movies.resources.warehouse import EmbeddedWarehouse, RedshiftWarehouse, Warehouse
+from quality_movies.resources.warehouse import RedshiftWarehouse, Warehouse
 from quality_movies.ruleset_config import load_ruleset
 from quality_movies.sensors import landing_sensor, notify_run_failure
 

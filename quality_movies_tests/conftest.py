@@ -12,7 +12,7 @@ import pytest
 
 from quality_movies.definitions import build_definitions, resolved, resources_from_env
 from quality_movies.partitions import landed_files
-from quality_movies.resources.warehouse import EmbeddedWarehouse
+from quality_movies.resources.embedded_warehouse import EmbeddedWarehouse
 from quality_movies_tests.data_files import IMDB_CSV
 
 # Tests choose their environment themselves: a developer's AWS settings must not leak in.

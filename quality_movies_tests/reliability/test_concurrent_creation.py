@@ -6,7 +6,8 @@ from collections.abc import Callable
 import pytest
 import redshift_connector
 
-from quality_movies.resources.warehouse import EmbeddedWarehouse, created_concurrently
+from quality_movies.resources.embedded_warehouse import EmbeddedWarehouse
+from quality_movies.resources.warehouse import created_concurrently
 
 ROUNDS = 8  # a race is not lost every time: several fresh schemas make losing it near certain
 

@@ -31,8 +31,8 @@ from quality_movies.resources.embedded_auth import (
     scram_verifier,
     secret_file,
 )
+from quality_movies.resources.embedded_warehouse import EmbeddedWarehouse, start_embedded_postgres
 from quality_movies.resources.pg_adapter import PROTOCOL_3_0, RedshiftProtocolAdapter
-from quality_movies.resources.warehouse import EmbeddedWarehouse, start_embedded_postgres
 
 INTRUDER = "qm_intruder_auth"
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -220,7 +220,7 @@ def test_a_secret_that_does_not_open_the_cluster_is_reported_with_the_way_out(tm
 
 CONCURRENT_START = """
 import sys
-from quality_movies.resources.warehouse import EmbeddedWarehouse, start_embedded_postgres
+from quality_movies.resources.embedded_warehouse import EmbeddedWarehouse, start_embedded_postgres
 with EmbeddedWarehouse(data_dir=sys.argv[1]).connection() as conn:
     conn.cursor().execute("SELECT 1")
 """

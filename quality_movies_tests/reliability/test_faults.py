@@ -7,8 +7,9 @@ import polars as pl
 import pytest
 
 from quality_movies.resources.embedded_auth import embedded_secret
+from quality_movies.resources.embedded_warehouse import start_embedded_postgres
 from quality_movies.resources.lake import NOTIFICATIONS
-from quality_movies.resources.warehouse import ROWS_PER_INSERT, RedshiftWarehouse, start_embedded_postgres
+from quality_movies.resources.warehouse import ROWS_PER_INSERT, RedshiftWarehouse
 from quality_movies_tests.conftest import Pipeline, expected_good
 from quality_movies_tests.data_files import IMDB_CSV, IMDB_LF_CSV
 from quality_movies_tests.reliability.faulty_proxy import FaultyProxy

@@ -9,7 +9,7 @@ import threading
 import polars as pl
 
 from quality_movies.contract import to_warehouse_types
-from quality_movies.resources.warehouse import EmbeddedWarehouse
+from quality_movies.resources.embedded_warehouse import EmbeddedWarehouse
 from quality_movies_tests.conftest import read_imdb
 
 SOURCE = "input_data/twice.csv"

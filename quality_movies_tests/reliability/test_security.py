@@ -3,8 +3,9 @@
 import dagster as dg
 import pytest
 
+from quality_movies.resources.embedded_warehouse import EmbeddedWarehouse
 from quality_movies.resources.lake import LocalLake, UnsafeKeyError
-from quality_movies.resources.warehouse import EmbeddedWarehouse, quote_identifier
+from quality_movies.resources.warehouse import quote_identifier
 from quality_movies_tests.conftest import IMDB_CSV, Pipeline, expected_good
 
 
