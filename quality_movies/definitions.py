@@ -14,6 +14,7 @@ import dagster as dg
 
 from quality_movies.assets import catalog, landing, quality, warehouse
 from quality_movies.jobs import ingest_landed_file
+from quality_movies.landing_events import QUEUE_URL_VARIABLE, LandingQueue, landing_events_sensor
 from quality_movies.resources.catalog import Catalog, GlueCatalog, LocalCatalog
 from quality_movies.resources.embedded_warehouse import EmbeddedWarehouse
 from quality_movies.resources.lake import NOTIFICATIONS, Lake, LocalLake
@@ -187,6 +188,15 @@ def deployment_from_env() -> str:
     return deployment
 
 
+def landing_queue_from_env() -> LandingQueue | None:
+    """The SQS queue of the bucket's object-created events, when `QUALITY_MOVIES_LANDING_QUEUE_URL` names one."""
+    if not _set(QUEUE_URL_VARIABLE):
+        return None
+    if not _set("QUALITY_MOVIES_BUCKET"):
+        raise DeploymentConfigError(f"{QUEUE_URL_VARIABLE} announces a bucket's objects: set QUALITY_MOVIES_BUCKET too")
+    return LandingQueue(queue_url=dg.EnvVar(QUEUE_URL_VARIABLE), **_aws_common())
+
+
 def resources_from_env(home: Path) -> dict[str, object]:
     """The resources this environment asks for; local stand-ins wherever no AWS variable is set.
 
@@ -194,11 +204,13 @@ def resources_from_env(home: Path) -> dict[str, object]:
     """
     deployment_from_env()
     lake = lake_from_env(home)
+    queue = landing_queue_from_env()
     return {
         "lake": lake,
         "catalog": catalog_from_env(home),
         "notifier": notifier_from_env(home),
         "warehouse": warehouse_from_env(home, lake),
+        **({"landing_queue": queue} if queue else {}),
     }
 
 
@@ -222,7 +234,8 @@ def build_definitions(home: Path | None = None) -> dg.Definitions:
             *warehouse.named_by(**{field: name.get_value() for field, name in _warehouse_names().items()}),
         ],
         jobs=[ingest_landed_file],
-        sensors=[landing_sensor, notify_run_failure],
+        # With a queue of S3 events, landing is by event (no listing); otherwise the landing prefix is listed.
+        sensors=[landing_events_sensor if _set(QUEUE_URL_VARIABLE) else landing_sensor, notify_run_failure],
         resources=resources_from_env(home or local_home()),
     )
 

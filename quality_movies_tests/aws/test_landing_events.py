@@ -3,7 +3,7 @@
 import dagster as dg
 import pytest
 
-from quality_movies.definitions import build_definitions, resources_from_env
+from quality_movies.definitions import DeploymentConfigError, build_definitions, resources_from_env
 from quality_movies.landing_events import LandingQueue, landing_events_sensor
 from quality_movies_tests.conftest import IMDB_CSV
 
@@ -111,3 +111,14 @@ def test_content_already_ingested_is_not_requested_again(aws, home, empty_wareho
             MetadataDirective="REPLACE",
         )  # same bytes, a new event
         assert _tick(home, instance, landing_queue, tick.cursor).run_requests == []
+
+
+def test_a_queue_in_the_environment_lands_by_event_instead_of_listing(aws, home, landing_queue, monkeypatch):
+    monkeypatch.setenv("QUALITY_MOVIES_LANDING_QUEUE_URL", landing_queue.queue_url)
+
+    sensors = {sensor.name for sensor in build_definitions(home).sensors}
+
+    assert "landing_events_sensor" in sensors and "landing_sensor" not in sensors
+    monkeypatch.delenv("QUALITY_MOVIES_BUCKET")
+    with pytest.raises(DeploymentConfigError, match="QUALITY_MOVIES_BUCKET"):
+        resources_from_env(home)
