@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import importlib.resources
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -64,12 +65,24 @@ def with_lineage(rows: pl.LazyFrame, source_file: str, run_id: str, loaded_at: d
     )
 
 
+@dataclass(frozen=True)
+class ViewRefresh:
+    """The view and the table as of the view's last refresh, read in one transaction under the table's lock."""
+
+    groups: int
+    movie_count_total: int
+    table_rows: int
+    refreshes: int  # refreshes of the view committed so far, this one included
+    refreshed: bool  # False: a refresh committed after this one was asked for had already covered it
+
+
 class WarehouseSession:
     """The operations the warehouse assets need, on one open connection."""
 
     def __init__(self, warehouse: Warehouse, connection: redshift_connector.Connection) -> None:
         self.warehouse = warehouse
         self.connection = connection
+        self.last_refresh: ViewRefresh | None = None  # set by refresh_view: what the check compares
 
     def _rollback(self) -> None:
         with contextlib.suppress(*CONNECTION_LOST):  # a lost connection was rolled back by the server
@@ -90,11 +103,19 @@ class WarehouseSession:
         return self.query_one("count_file_rows", (source_file,))[0]
 
     def count_table_rows(self) -> int:
-        """Rows of every file in the table."""
+        """Rows of every file in the table; after `refresh_view` in this session, as that refresh counted them.
+
+        The view describes the table as of its refresh, while other runs go on loading: a count taken now
+        would compare two moments (the false failures of `view_counts_every_loaded_row` under concurrency).
+        """
+        if self.last_refresh is not None:
+            return self.last_refresh.table_rows
         return self.query_one("count_table_rows")[0]
 
     def view_summary(self) -> tuple[int, int]:
-        """(groups in the view, movies it counts)."""
+        """(groups in the view, movies it counts); after `refresh_view` in this session, as read in its transaction."""
+        if self.last_refresh is not None:
+            return self.last_refresh.groups, self.last_refresh.movie_count_total
         groups, movie_count_total = self.query_one("view_summary")
         return groups, movie_count_total
 
@@ -144,19 +165,81 @@ class WarehouseSession:
                 raise
         return loaded
 
-    def refresh_view(self) -> None:
-        """Create the materialized view if missing, then refresh it, each in a transaction of its own."""
+    def refresh_view(self) -> ViewRefresh:
+        """Create the materialized view if missing, then refresh it unless a refresh since this call covers it.
+
+        Refreshes coalesce: the number of committed refreshes is read first (this step's load has committed),
+        then, in one transaction holding the table's lock (no load commits meanwhile, one refresh at a time), a
+        refresh committed after that read is found, and it saw every load committed before this call, so this
+        one skips. Otherwise the view is refreshed and the table counted in the same transaction. Either way the
+        view's numbers and the table's rows are those of one refresh, read together: `view_summary` and
+        `count_table_rows` answer from them for the rest of this session, so the check never compares two moments.
+        """
+        self._create_view_if_missing()
+        asked_after, _ = self._last_refresh()
+        self.last_refresh = self._refresh_unless_covered(asked_after)
+        return self.last_refresh
+
+    def _last_refresh(self, cursor: redshift_connector.Cursor | None = None) -> tuple[int, int | None]:
+        """(refreshes committed, table rows the last one counted), in `cursor`'s transaction or one of its own."""
+        statement, params = self.warehouse.statement("last_view_refresh"), (self.warehouse.view_name,)
+        if cursor is None:
+            cursor = self.connection.cursor()
+            try:
+                cursor.execute(statement, params)
+                row = cursor.fetchone()
+            finally:
+                self._rollback()
+        else:
+            cursor.execute(statement, params)
+            row = cursor.fetchone()
+        return (row[0], row[1]) if row else (0, None)
+
+    def _refresh_unless_covered(self, asked_after: int) -> ViewRefresh:
+        """One serializable transaction under the table's lock: refresh (unless covered), count, summarize."""
+        warehouse, view = self.warehouse, self.warehouse.view_name
+        self.connection.autocommit = True  # the transaction is opened explicitly, at the shared isolation level
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(warehouse.statement("begin_serializable"))
+            cursor.execute(warehouse.statement("lock_table_for_refresh"))
+            refreshes, table_rows = self._last_refresh(cursor)
+            refreshed = refreshes <= asked_after
+            if refreshed:
+                cursor.execute(warehouse.statement("refresh_view"))
+                cursor.execute(warehouse.statement("count_table_rows"))
+                (table_rows,) = cursor.fetchone()
+                refreshes += 1
+                cursor.execute(warehouse.statement("record_view_refresh"), (view, refreshes, table_rows))
+                cursor.execute(warehouse.statement("forget_older_view_refreshes"), (view, refreshes))
+            cursor.execute(warehouse.statement("view_summary"))
+            groups, movie_count_total = cursor.fetchone()
+            self.connection.commit()
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self.connection.autocommit = False
+        return ViewRefresh(groups, movie_count_total, table_rows, refreshes, refreshed)
+
+    def _create_view_if_missing(self) -> None:
+        """The view and its refresh bookkeeping, each created only when missing (and a lost race ignored)."""
         warehouse = self.warehouse
-        self.connection.autocommit = True  # Redshift refreshes outside an open transaction
+        missing = [
+            name
+            for name, relation in (("create_view", warehouse.view_name), ("create_view_refreshes", "view_refreshes"))
+            if not self.query_one("relation_exists", (warehouse.schema_name, relation))[0]
+        ]
+        if not missing:
+            return
+        self.connection.autocommit = True  # Redshift creates a materialized view outside an open transaction
         try:
             cursor = self.connection.cursor()
-            cursor.execute(warehouse.statement("relation_exists"), (warehouse.schema_name, warehouse.view_name))
-            if cursor.fetchone()[0] == 0:
+            for name in missing:
                 try:
-                    cursor.execute(warehouse.statement("create_view"))
+                    cursor.execute(warehouse.statement(name))
                 except redshift_connector.Error as error:
                     if not created_concurrently(error):  # else another run created it since we looked
                         raise
-            cursor.execute(warehouse.statement("refresh_view"))
         finally:
             self.connection.autocommit = False
