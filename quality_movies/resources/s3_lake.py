@@ -26,6 +26,9 @@ from quality_movies.resources.lake import (
 )
 
 LINK_SECONDS = 7 * 24 * 3600
+MIB = 1024 * 1024
+# What S3 answers a CopySourceIfMatch (or a HeadObject IfMatch) naming a version the source no longer is.
+PRECONDITION_FAILED = frozenset({"412", "PreconditionFailed"})
 
 
 def _as_lake_object(key: str, size: int, etag: str, last_modified) -> LakeObject:
@@ -40,11 +43,23 @@ class S3Lake(Lake):
     bucket: str = Field(description="Bucket holding the landing and output prefixes.")
     region: str | None = Field(default=None, description="AWS region of the bucket.")
     endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint instead of AWS.")
+    multipart_bytes: int = Field(
+        default=64 * MIB,
+        ge=5 * MIB,  # S3's smallest part
+        description="Objects from this size on are uploaded and copied in parts of this size (a single request "
+        "stops at 5 GB; the transfer widens parts as needed to stay within S3's 10,000).",
+    )
 
     def client(self):
         import boto3  # only the S3 lake needs it: local runs start without loading it
 
         return boto3.client("s3", region_name=self.region, endpoint_url=self.endpoint_url)
+
+    def transfer_config(self):
+        """The managed transfer's settings: multipart from `multipart_bytes` on, in parts of that size."""
+        from boto3.s3.transfer import TransferConfig
+
+        return TransferConfig(multipart_threshold=self.multipart_bytes, multipart_chunksize=self.multipart_bytes)
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{safe_key(key)}"
@@ -87,7 +102,7 @@ class S3Lake(Lake):
         self.client().put_object(Bucket=self.bucket, Key=safe_key(key), Body=data)
 
     def put_file(self, source: Path, key: str) -> None:
-        self.client().upload_file(str(source), self.bucket, safe_key(key))
+        self.client().upload_file(str(source), self.bucket, safe_key(key), Config=self.transfer_config())
 
     def read_head(self, key: str, size: int) -> bytes:
         found = self.client().get_object(Bucket=self.bucket, Key=safe_key(key), Range=f"bytes=0-{size - 1}")
@@ -109,14 +124,34 @@ class S3Lake(Lake):
 
     def archive(self, key: str, target_key: str, expected: Fingerprint) -> None:
         self.confirm_unchanged(key, expected)
-        source = {"Bucket": self.bucket, "Key": safe_key(key)}
-        # S3 refuses the copy (412) when the source is another version by then.
-        self.client().copy_object(
-            Bucket=self.bucket, Key=safe_key(target_key), CopySource=source, CopySourceIfMatch=f'"{expected.etag}"'
-        )
+        self.copy_version(key, target_key, expected.etag)
         if self.describe(target_key).size != expected.size:  # an S3 look-alike that ignores the condition
             self.delete(target_key)
             raise LandedFileChangedError(f"{self.uri(key)} changed while it was archived (fingerprinted as {expected})")
+
+    def copy_version(self, source_key: str, target_key: str, etag: str) -> None:
+        """Copy `source_key` to `target_key` only while it is the version `etag`, whatever its size.
+
+        The managed copy is one CopyObject below `multipart_bytes` and parts copied in parallel above (a single
+        request stops at 5 GB). CopySourceIfMatch is one of s3transfer's allowed copy arguments: its HeadObject
+        asks IfMatch and every part copy carries the condition, so S3 refuses (412) a source that is another
+        version by then, before or while the parts are copied; that refusal is `LandedFileChangedError`.
+        """
+        from botocore.exceptions import ClientError
+
+        try:
+            self._managed_copy(source_key, target_key, {"CopySourceIfMatch": f'"{etag}"'})
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in PRECONDITION_FAILED:
+                raise
+            raise LandedFileChangedError(
+                f"{self.uri(source_key)} is no longer the version {etag} (S3 refused the copy): not copied"
+            ) from error
+
+    def _managed_copy(self, source_key: str, target_key: str, extra_args: dict[str, str] | None = None) -> None:
+        source = {"Bucket": self.bucket, "Key": safe_key(source_key)}
+        target = safe_key(target_key)
+        self.client().copy(source, self.bucket, target, ExtraArgs=extra_args, Config=self.transfer_config())
 
     @contextmanager
     def scratch(self) -> Iterator[Path]:
@@ -131,8 +166,7 @@ class S3Lake(Lake):
         source.unlink()
 
     def copy(self, source_key: str, target_key: str) -> None:
-        source = {"Bucket": self.bucket, "Key": safe_key(source_key)}
-        self.client().copy_object(Bucket=self.bucket, Key=safe_key(target_key), CopySource=source)
+        self._managed_copy(source_key, target_key)  # in parts past `multipart_bytes`: objects over 5 GB copy too
 
     def delete(self, key: str) -> None:
         self.client().delete_object(Bucket=self.bucket, Key=safe_key(key))
