@@ -63,6 +63,9 @@ def _print_validation(summary: dict[str, Any]) -> None:
         print(f"  {name}: {path}")
 
 
+_ERROR_STOPS = 'a rule in Error stops the file unless its settings say on_error = "ignore"'
+
+
 def _lint(args: argparse.Namespace) -> int:
     """Each top-level rule in canonical DQDL on stdout; rules this engine cannot evaluate noted on stderr."""
     try:
@@ -76,7 +79,7 @@ def _lint(args: argparse.Namespace) -> int:
         print(rule.render())
         leaves = rule.leaves() if isinstance(rule, dqdl.Composite) else [rule]
         for why in sorted({spec_for(leaf.rule_type).unsupported or "" for leaf in leaves} - {""}):
-            print(f"note: {rule.render()} will be reported as Error: it {why}", file=sys.stderr)
+            print(f"note: {rule.render()} will be reported as Error: it {why}; {_ERROR_STOPS}", file=sys.stderr)
     return 0
 
 
