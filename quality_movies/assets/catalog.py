@@ -113,6 +113,10 @@ def register_crawl(lake: Lake, catalog: Catalog, columns: CatalogColumns) -> str
     """Make `columns` the catalog table's schema (Glue or local alike); where a person finds the entry.
 
     Called by the quality step once the file's rows are routed: only a file that got that far replaces
-    the schema the next crawl is compared with.
+    the schema the next crawl is compared with. The Athena tables over the quarantine and the rule outcomes
+    (`<table>_bad_records`, `<table>_rule_outcome`) are registered with it, their landed columns as this file's.
     """
-    return catalog.put_table(catalog_table_name(lake), columns, location=lake.uri(lake.landing_prefix) + "/")
+    table = catalog_table_name(lake)
+    entry = catalog.put_table(table, columns, location=lake.uri(lake.landing_prefix) + "/")
+    catalog.put_output_tables(table, columns, lake)
+    return entry
