@@ -216,6 +216,8 @@ class _Parser(ValueParser):
                 continue
             if not self.is_parameter(spec, token, connected=connector is not None):
                 return found
+            if token.kind is not Kind.STRING and spec.max_params == len(found):
+                return found  # a bare word past the last parameter is a mistyped condition: say so there
             self.advance()
             found.append(Parameter(token.text, quoted=token.kind is Kind.STRING, connector=connector))
 
