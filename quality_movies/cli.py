@@ -1,7 +1,7 @@
 """`quality-movies`: run the pipeline, or only its quality stage, from a terminal.
 
 Only `demo` (and `sql`, for the warehouse resource) need Dagster; it is imported there, so that `lint`,
-`validate`, `recommend` and `bad-rows` start fast.
+`validate`, `recommend`, `bad-rows` and `history` start fast.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from quality_movies.assets import catalog, landing, quality, warehouse
+from quality_movies.assets import catalog, history, landing, quality, warehouse
 from quality_movies.jobs import ingest_landed_file
 from quality_movies.landing_events import QUEUE_URL_VARIABLE, LandingQueue, landing_events_sensor
 from quality_movies.resources.catalog import Catalog, GlueCatalog, LocalCatalog
@@ -232,6 +232,7 @@ def build_definitions(home: Path | None = None) -> dg.Definitions:
             catalog.crawled_table,
             quality.build_quality_stage(load_ruleset()),
             *warehouse.named_by(**{field: name.get_value() for field, name in _warehouse_names().items()}),
+            history.dq_summary,
         ],
         jobs=[ingest_landed_file],
         # With a queue of S3 events, landing is by event (no listing); otherwise the landing prefix is listed.

@@ -1,6 +1,7 @@
-"""`quality-movies bad-rows | sql`: the quarantine and the warehouse at hand, from a terminal.
+"""`quality-movies bad-rows | history | sql`: the quarantine, the data-quality history and the warehouse at hand.
 
-`bad-rows` reads the local lake's JSON Lines directly and imports no Dagster. `sql` goes through the
+`bad-rows` reads the local lake's JSON Lines directly and `history` its Parquet (with Polars); neither imports
+Dagster. `sql` goes through the
 project's own connection (the warehouse resource: `redshift_connector`, through the loopback adapter for
 the embedded PostgreSQL, or Redshift when the environment names one), which is a Dagster resource.
 """
@@ -21,7 +22,8 @@ BAD_RECORDS_FILE = Path("lake") / "bad_records"
 PARTITION_DIR = "source_file="
 REASON_COLUMNS = ("DataQualityRulesFail", "ContractViolations")
 LABEL_COLUMN = "series_title"
-LAKE_COMMANDS = ("bad-rows", "sql")
+LAKE_COMMANDS = ("bad-rows", "history", "sql")
+RUN_ID_SHOWN = 8  # as the Dagster UI shortens run ids
 
 
 def _home() -> Path:
@@ -140,18 +142,47 @@ def _sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def _history(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    from quality_movies.history import HISTORY_PREFIX, latest_rules, read_local_history, runs_table
+
+    lake = _home() / "lake"
+    history = read_local_history(lake, args.file)
+    if history.is_empty():
+        found = f" of {args.file}" if args.file else ""
+        print(f"quality-movies history: no data-quality history{found} under {lake / HISTORY_PREFIX}", file=sys.stderr)
+        return 1
+    runs = runs_table(history).with_columns(
+        pl.col("run_id").str.slice(0, RUN_ID_SHOWN), pl.col("evaluated_at").dt.strftime("%Y-%m-%d %H:%M:%S")
+    )
+    if args.json:
+        print(runs.write_json())
+        return 0
+    print(table_text(runs.columns, runs.rows()))
+    if args.file:  # one file: also each rule of its latest evaluation
+        rules = latest_rules(history).drop("file")
+        print(f"\nlatest evaluation, by rule:\n{table_text(rules.columns, rules.rows())}")
+    return 0
+
+
 def add_lake_commands(commands: argparse._SubParsersAction) -> None:
-    """The `bad-rows` and `sql` subcommands."""
+    """The `bad-rows`, `history` and `sql` subcommands."""
     bad = commands.add_parser("bad-rows", help="print quarantined rows with their reasons (latest run per file)")
     bad.add_argument("--file", help="only this landed file (e.g. imdb_movies_rating.csv or input_data/…)")
     bad.add_argument("--rule", help="only rows with a reason containing this text (case-insensitive)")
     bad.add_argument("--limit", type=int, default=20, help="print at most N rows (default 20)")
     bad.add_argument("--json", action="store_true", help="one JSON object per row, with every column")
+    history = commands.add_parser(
+        "history", help="print each file's data-quality runs: rows in/good/bad, score, failed checks"
+    )
+    history.add_argument("--file", help="only this landed file, with each rule of its latest evaluation")
+    history.add_argument("--json", action="store_true", help="print the runs as a JSON list of objects")
     sql = commands.add_parser("sql", help="run a query on the warehouse through the project's connection")
     sql.add_argument("statement", help='e.g. "select count(*) from movies.imdb_movies_rating"')
     sql.add_argument("--json", action="store_true", help="print the rows as a JSON list of objects")
 
 
 def run_lake_command(args: argparse.Namespace) -> int:
-    """Run `bad-rows` or `sql`; the exit code."""
-    return _bad_rows(args) if args.command == "bad-rows" else _sql(args)
+    """Run `bad-rows`, `history` or `sql`; the exit code."""
+    return {"bad-rows": _bad_rows, "history": _history, "sql": _sql}[args.command](args)

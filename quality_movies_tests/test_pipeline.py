@@ -48,6 +48,7 @@ def test_the_real_file_flows_through_every_asset_into_the_view(pipeline, warehou
         "bad_rows",
         "imdb_movies_rating",
         "year_aggregated_genre",
+        "dq_summary",
     }
     pipeline_checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
     assert {name: pipeline_checks[name] for name in PIPELINE_CHECKS} == dict.fromkeys(PIPELINE_CHECKS, True)

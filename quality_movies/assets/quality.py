@@ -16,7 +16,17 @@ import polars as pl
 from quality_movies import dqdl
 from quality_movies.assets.catalog import crawled_table, register_crawl
 from quality_movies.assets.failures import bad_input_explained
-from quality_movies.assets.metadata import OWNERS, SAMPLE_ROWS, column_schema, markdown_table, tags
+from quality_movies.assets.history import store_history
+from quality_movies.assets.metadata import (
+    OWNERS,
+    SAMPLE_ROWS,
+    column_schema,
+    markdown_table,
+    per_file_check,
+    plotted,
+    score_percent,
+    tags,
+)
 from quality_movies.assets.run_outputs import remove_earlier_outputs
 from quality_movies.partitions import landed_files
 from quality_movies.resources.catalog import Catalog
@@ -61,7 +71,7 @@ def _rule_check_specs(config: RulesetConfig, names: dict[str, str]) -> list[dg.A
     for text, name in names.items():
         settings = config.settings_for(text)
         specs.append(
-            dg.AssetCheckSpec(
+            per_file_check(
                 name,
                 asset=EVALUATED,
                 description=f"DQDL rule `{text}` (severity {settings.severity}"
@@ -107,7 +117,7 @@ def _rule_check_results(config: RulesetConfig, names: dict[str, str], result: St
             "outcome": record["outcome"],
             "failing_rows": record["failing_rows"],
             "metrics": dg.MetadataValue.json(record["metrics"]),
-        }
+        } | {name: plotted(value) for name, value in record["metrics"].items()}
         if record["reason"]:
             metadata["reason"] = record["reason"]
         if record["failing_rows"]:
@@ -129,23 +139,46 @@ def _bad_rows_preview(result: StageResult) -> str:
     return markdown_table(bad.select([c for c in shown if c in bad.columns]))
 
 
-def _evaluated_metadata(result: StageResult, source_file: str, outcome_uri: str) -> dict[str, object]:
+def _rule_figures(records: list[dict], names: dict[str, str]) -> dict[str, dg.MetadataValue]:
+    """Each rule's failing rows and metrics as numbers the asset's Plots tab draws, one series per entry."""
+    figures = {}
+    for record in records:
+        name = names[record["rule"]]
+        if record["failing_rows"] is not None:
+            figures[f"{name}: failing_rows"] = plotted(record["failing_rows"])
+        figures |= {f"{name}: {metric}": plotted(value) for metric, value in record["metrics"].items()}
+    return figures
+
+
+def _evaluated_metadata(
+    result: StageResult, names: dict[str, str], source_file: str, outcome_uri: str
+) -> dict[str, object]:
     records = result.verdict.records()
     rules_table = pl.DataFrame([{k: r[k] for k in ("rule", "outcome", "failing_rows", "severity")} for r in records])
-    return {
-        "dagster/row_count": result.rows_in,
-        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(c["name"], c["type"]) for c in result.columns]),
-        "source_file": source_file,
-        "rows_good": result.rows_good,
-        "rows_bad": result.rows_bad,
-        "dq_score": dg.MetadataValue.float(result.verdict.score if result.verdict.score is not None else float("nan")),
-        "dq_result": result.verdict.score_text,
-        "rules_passed": result.verdict.passed,
-        "rules_total": len(records),
-        "failed_rules": dg.MetadataValue.json([r["rule"] for r in records if r["outcome"] != "Passed"]),
-        "rule_outcome": dg.MetadataValue.path(outcome_uri),
-        "rules": dg.MetadataValue.md(markdown_table(rules_table)),
-    } | result.table.metadata()
+    return (
+        {
+            "dagster/row_count": result.rows_in,
+            "dagster/column_schema": dg.TableSchema(
+                columns=[dg.TableColumn(c["name"], c["type"]) for c in result.columns]
+            ),
+            "source_file": source_file,
+            "rows_in": result.rows_in,
+            "rows_good": result.rows_good,
+            "rows_bad": result.rows_bad,
+            "dq_score": dg.MetadataValue.float(
+                result.verdict.score if result.verdict.score is not None else float("nan")
+            ),
+            "dq_score_percent": dg.MetadataValue.float(score_percent(result.verdict.score)),
+            "dq_result": result.verdict.score_text,
+            "rules_passed": result.verdict.passed,
+            "rules_total": len(records),
+            "failed_rules": dg.MetadataValue.json([r["rule"] for r in records if r["outcome"] != "Passed"]),
+            "rule_outcome": dg.MetadataValue.path(outcome_uri),
+            "rules": dg.MetadataValue.md(markdown_table(rules_table)),
+        }
+        | _rule_figures(records, names)
+        | result.table.metadata()
+    )
 
 
 def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
@@ -194,7 +227,7 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
         ],
         check_specs=[
             *_rule_check_specs(config, names),
-            dg.AssetCheckSpec(
+            per_file_check(
                 ROWS_CONSERVED,
                 asset=GOOD,
                 blocking=True,
@@ -215,9 +248,10 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
             outcome_file.write_text("".join(json.dumps(record) + "\n" for record in result.verdict.records()))
             outcome_key = _store_run_output(lake, RULE_OUTCOME, context, outcome_file)
             remove_earlier_outputs(lake, RULE_OUTCOME, context.partition_key, context.run_id)  # a report: replaced now
-            yield dg.MaterializeResult(
-                asset_key=EVALUATED, metadata=_evaluated_metadata(result, key, lake.uri(outcome_key))
-            )
+            history_key = store_history(lake, context, result.summary, names, key)  # every evaluation, stopped too
+            metadata = _evaluated_metadata(result, names, key, lake.uri(outcome_key))
+            metadata["dq_history"] = dg.MetadataValue.path(lake.uri(history_key))
+            yield dg.MaterializeResult(asset_key=EVALUATED, metadata=metadata)
             yield from _rule_check_results(config, names, result)
             if result.verdict.stop_reason:
                 stopped = f"{key}: {result.verdict.stop_reason}; no row was routed or loaded"

@@ -3,7 +3,8 @@
 import dagster as dg
 import polars as pl
 
-from quality_movies.assets.metadata import OWNERS, tags, warehouse_schema
+from quality_movies.assets.history import latest_file_history, replace_run_history
+from quality_movies.assets.metadata import OWNERS, per_file_check, tags, warehouse_schema
 from quality_movies.assets.run_outputs import committed
 from quality_movies.partitions import landed_files
 from quality_movies.resources.lake import Lake, staged_good_rows_key
@@ -50,7 +51,7 @@ def staged_good_rows(lake: Lake, partition_key: str) -> pl.LazyFrame:
     tags=tags("warehouse"),
     retry_policy=WAREHOUSE_RETRY,
     check_specs=[
-        dg.AssetCheckSpec(
+        per_file_check(
             LOADED_MATCHES_GOOD,
             asset=[SCHEMA, TABLE],
             description="The table holds exactly the file's good rows after the load.",
@@ -69,14 +70,18 @@ def imdb_movies_rating(context: dg.AssetExecutionContext, lake: Lake, warehouse:
     source_file = lake.landing_key(context.partition_key)
     good_rows = staged_good_rows(lake, context.partition_key)
     staged = good_rows.select(pl.len()).collect().item()
+    evaluated = latest_file_history(lake, context.partition_key)
     with warehouse.session() as session:  # one connection for the whole step
         session.ensure_table()
+        # The evaluation's history first, in a transaction of its own: the rows' commit stays the step's last act.
+        in_history = replace_run_history(session, source_file, *evaluated) if evaluated else 0
         in_table = session.replace_file_rows(source_file, good_rows, context.run_id)
     committed(context, lake)  # this run's quarantine is now the file's; nothing after it may fail
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": in_table,
             "source_file": source_file,
+            "dq_history_rows": in_history,  # this file's latest evaluation in <schema>.dq_history
         },
         check_results=[
             dg.AssetCheckResult(

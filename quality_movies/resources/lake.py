@@ -34,7 +34,8 @@ RULE_OUTCOME = "rule_outcome"
 PROCESSED = "processed"
 STAGING = "staging"
 NOTIFICATIONS = "notifications"
-OUTPUT_PREFIXES = (BAD_RECORDS, RULE_OUTCOME, PROCESSED, STAGING, NOTIFICATIONS)
+DQ_HISTORY = "dq_history"  # per file and run: each rule's outcome and metrics (quality_movies/history.py)
+OUTPUT_PREFIXES = (BAD_RECORDS, RULE_OUTCOME, PROCESSED, STAGING, NOTIFICATIONS, DQ_HISTORY)
 SCRATCH = ".scratch"
 # A partial file or scratch folder nothing has written to for this long belongs to a killed write: a write in
 # progress touches its file continually, so it is never this old.

@@ -1,0 +1,133 @@
+"""The data-quality history: every evaluation per file and run, in the lake (Parquet) and the warehouse."""
+
+import json
+import re
+import subprocess
+import sys
+
+import polars as pl
+import pytest
+
+from quality_movies.assets.history import HISTORY_TABLE, history_key, latest_history_keys, replace_run_history
+from quality_movies.cli import main
+from quality_movies.history import HISTORY_FILE, HISTORY_PREFIX
+from quality_movies.resources.lake import DQ_HISTORY
+from quality_movies_tests.conftest import expected_good
+from quality_movies_tests.data_files import IMDB_CSV, IMDB_LF_CSV
+
+SOURCE = "input_data/imdb_movies_rating.csv"
+RATING_RULE = 'ColumnValues "imdb_rating" between 8.5 and 10.3'
+GOOD = expected_good()
+
+
+def _metadata(result, asset):
+    (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == asset]
+    return {k: v.value for k, v in event.step_materialization_data.materialization.metadata.items()}
+
+
+def _warehouse_history(warehouse) -> pl.DataFrame:
+    with warehouse.connection() as conn:
+        cursor = conn.cursor()
+        cursor.execute(f"SELECT source_file, run_id, rule_text, metric, metric_value FROM movies.{HISTORY_TABLE}")
+        rows = [tuple(row) for row in cursor.fetchall()]
+    return pl.DataFrame(rows, schema=["source_file", "run_id", "rule_text", "metric", "metric_value"], orient="row")
+
+
+def test_the_lake_prefix_is_the_one_the_cli_reads():
+    assert DQ_HISTORY == HISTORY_PREFIX
+
+
+def test_each_evaluation_leaves_its_metrics_in_the_lake_under_an_athena_layout(pipeline):
+    partition = pipeline.land(IMDB_CSV)
+    first, second = pipeline.run(partition), pipeline.run(partition)
+
+    keys = sorted(pipeline.keys(DQ_HISTORY))
+    assert keys == sorted(history_key(partition, run.run_id) for run in (first, second))
+    assert keys[0] == f"dq_history/source_file=imdb_movies_rating.csv/run_id={first.run_id}/{HISTORY_FILE}"
+    history = pl.read_parquet(pipeline.lake.path(history_key(partition, first.run_id)))
+    assert "source_file" not in history.columns and "run_id" not in history.columns  # they are the folders
+    assert history["landed_key"].unique().to_list() == [SOURCE]
+    assert history.select("rows_in", "rows_good", "rows_bad", "rules_passed", "rules_total").unique().rows() == [
+        (1000, GOOD, 1000 - GOOD, 5, 7)
+    ]
+    assert history["dq_score"].unique().to_list() == [pytest.approx(5 / 7)]
+    metrics = {(r["rule_text"], r["metric"]): r["metric_value"] for r in history.iter_rows(named=True)}
+    assert metrics[(RATING_RULE, "Column.imdb_rating.Maximum")] == 9.3
+    assert metrics[("RowCount > 0", "Dataset.*.RowCount")] == 1000
+    failing = history.filter(pl.col("rule_text") == RATING_RULE)["failing_rows"].unique().to_list()
+    assert failing == [1000 - GOOD] and history.height < 100  # a few rows per rule
+
+
+def test_the_warehouse_history_holds_each_run_once_beside_the_table(pipeline, warehouse):
+    partition = pipeline.land(IMDB_CSV)
+    first, second = pipeline.run(partition), pipeline.run(partition)
+    other = pipeline.run(pipeline.land(IMDB_LF_CSV, name="imdb_movies_rating_lf.csv"))
+
+    stored = _warehouse_history(warehouse)
+    in_lake = pl.read_parquet(pipeline.lake.path(history_key(partition, first.run_id))).height
+    per_run = dict(stored.group_by("run_id").len().iter_rows())
+    assert per_run == {first.run_id: in_lake, second.run_id: in_lake, other.run_id: in_lake}
+    assert _metadata(second, "imdb_movies_rating")["dq_history_rows"] == in_lake
+    maximum = stored.filter((pl.col("run_id") == first.run_id) & (pl.col("metric") == "Column.imdb_rating.Maximum"))
+    assert maximum.rows() == [(SOURCE, first.run_id, RATING_RULE, "Column.imdb_rating.Maximum", 9.3)]
+
+
+def test_loading_one_runs_history_again_replaces_it(pipeline, warehouse):
+    partition = pipeline.land(IMDB_CSV)
+    run = pipeline.run(partition)
+    history = pl.read_parquet(pipeline.lake.path(history_key(partition, run.run_id)))
+
+    with warehouse.session() as session:
+        again = replace_run_history(session, SOURCE, run.run_id, history)
+        once_more = replace_run_history(session, SOURCE, run.run_id, history)
+
+    assert again == once_more == history.height
+    assert _warehouse_history(warehouse).height == history.height
+
+
+def test_the_summary_covers_each_files_latest_evaluation(pipeline):
+    partition = pipeline.land(IMDB_CSV)
+    pipeline.run(partition)
+    pipeline.run(partition)
+    last = pipeline.run(pipeline.land(IMDB_LF_CSV, name="imdb_movies_rating_lf.csv"))
+
+    summary = _metadata(last, "dq_summary")
+
+    assert len(latest_history_keys(pipeline.lake)) == 2
+    assert (summary["files"], summary["files_with_failed_checks"]) == (2, 2)
+    assert (summary["rows_in"], summary["rows_good"], summary["rows_bad"]) == (2000, 2 * GOOD, 2 * (1000 - GOOD))
+    assert summary["mean_score_percent"] == summary["lowest_score_percent"] == 71.4
+    assert "imdb_movies_rating_lf.csv" in summary["files_table"]
+
+
+def test_history_prints_each_files_runs_and_one_files_rules(pipeline, monkeypatch, capsys):
+    monkeypatch.setenv("QUALITY_MOVIES_HOME", str(pipeline.home))
+    partition = pipeline.land(IMDB_CSV)
+    first, second = pipeline.run(partition), pipeline.run(partition)
+
+    assert main(["history", "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert [run["run_id"] for run in runs] == [first.run_id[:8], second.run_id[:8]]
+    assert {(run["file"], run["rows_in"], run["rows_good"], run["score_pct"]) for run in runs} == {
+        (SOURCE, 1000, GOOD, 71.4)
+    }
+    failed = "columnvalues_imdb_rating_between_8_5_and_10_3, columnvalues_released_year_matches_0_9_4"
+    assert runs[0]["failed_checks"] == failed
+
+    assert main(["history", "--file", "imdb_movies_rating.csv"]) == 0
+    text = capsys.readouterr().out
+    assert "| 71.4 " in text and "latest evaluation, by rule:" in text
+    assert re.search(r"\| Failed +\| 967 +\| Column\.imdb_rating\.Maximum +\| 9\.3$", text, re.MULTILINE)
+    assert main(["history", "--file", "nothing.csv"]) == 1
+
+
+def test_history_never_imports_dagster(tmp_path):
+    script = (
+        "import json, sys\n"
+        "from quality_movies.cli import main\n"
+        "main(['history'])\n"
+        "print(json.dumps([m for m in sys.modules if m.split('.')[0].startswith('dagster')]))\n"
+    )
+    env = {"QUALITY_MOVIES_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
+    assert json.loads(done.stdout.splitlines()[-1]) == []
