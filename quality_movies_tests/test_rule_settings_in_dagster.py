@@ -27,7 +27,9 @@ def _table_rows(warehouse) -> int:
     return warehouse.query_one("count_table_rows")[0]
 
 
-def test_a_failed_blocking_rule_routes_then_fails_the_run_leaving_warehouse_and_quarantine_as_they_were(ruleset, clean_home, empty_warehouse):
+def test_a_failed_blocking_rule_fails_the_run_leaving_warehouse_and_quarantine_as_they_were(
+    ruleset, clean_home, empty_warehouse
+):
     ruleset(f'[rules.{RATING_RULE}]\nseverity = "error"\nblocking = true\n')
     pipeline = Pipeline(clean_home)
 

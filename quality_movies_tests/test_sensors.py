@@ -11,7 +11,8 @@ import pytest
 
 from quality_movies.partitions import landed_files
 from quality_movies.resources.lake import LocalLake
-from quality_movies.sensors import LandingCursor, landing_sensor
+from quality_movies.sensors import LandingCursor
+from quality_movies_tests.landing_sensor_driver import LandingSensorDriver
 
 
 @pytest.fixture
@@ -20,31 +21,14 @@ def instance():
         yield instance
 
 
-class Landing:
+class Landing(LandingSensorDriver):
     def __init__(self, root, instance):
-        self.lake = LocalLake(root=str(root))
-        self.instance = instance
-        self.cursor = None
+        super().__init__(LocalLake(root=str(root)), instance)
 
     def drop(self, key: str, content: str = "a,b\n1,2\n", mtime: float | None = None) -> None:
         self.lake.write_bytes(key, content.encode())
         if mtime is not None:
             os.utime(self.lake.path(key), (mtime, mtime))
-
-    def tick(self) -> list[dg.RunRequest]:
-        # As a context manager: the context opens an instance that must be closed again.
-        with dg.build_sensor_context(
-            instance_ref=self.instance.get_ref(), cursor=self.cursor, resources={"lake": self.lake}
-        ) as context:
-            result = landing_sensor(context)
-        for request in result.dynamic_partitions_requests:
-            self.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-        self.cursor = result.cursor
-        return result.run_requests
-
-    def settle(self) -> list[dg.RunRequest]:
-        """Two ticks, the requests of both: a new local file is taken by the second."""
-        return self.tick() + self.tick()
 
 
 @pytest.fixture

@@ -16,31 +16,10 @@ import dagster as dg
 import pytest
 
 from quality_movies.resources.lake import STALE_AFTER_SECONDS, LocalLake
-from quality_movies.sensors import landing_sensor
 from quality_movies_tests.conftest import IMDB_CSV, Pipeline, expected_good, read_imdb
+from quality_movies_tests.landing_sensor_driver import LandingSensorDriver
 
 DAY = 24 * 3600
-
-
-class Sensor:
-    """The landing sensor over one lake and instance, its cursor kept from tick to tick as Dagster keeps it."""
-
-    def __init__(self, lake: LocalLake, instance: dg.DagsterInstance) -> None:
-        self.lake, self.instance, self.cursor = lake, instance, None
-
-    def tick(self) -> list[dg.RunRequest]:
-        with dg.build_sensor_context(
-            instance_ref=self.instance.get_ref(), cursor=self.cursor, resources={"lake": self.lake}
-        ) as context:
-            result = landing_sensor(context)
-        for request in result.dynamic_partitions_requests:
-            self.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-        self.cursor = result.cursor
-        return list(result.run_requests)
-
-    def settle(self) -> list[str]:
-        """The partitions requested by two ticks (a new local file is taken once seen unchanged)."""
-        return sorted(r.partition_key for r in self.tick() + self.tick())
 
 
 @pytest.fixture
@@ -50,8 +29,8 @@ def instance():
 
 
 @pytest.fixture
-def sensor(tmp_path, instance) -> Sensor:
-    return Sensor(LocalLake(root=str(tmp_path / "lake")), instance)
+def sensor(tmp_path, instance) -> LandingSensorDriver:
+    return LandingSensorDriver(LocalLake(root=str(tmp_path / "lake")), instance)
 
 
 def test_a_half_copied_file_is_taken_whole_once_a_tick_sees_it_unchanged(clean_home, empty_warehouse, tmp_path):
@@ -60,7 +39,7 @@ def test_a_half_copied_file_is_taken_whole_once_a_tick_sees_it_unchanged(clean_h
     landed = pipeline.lake.path("input_data/imdb.csv")
     landed.parent.mkdir(parents=True)
     with dg.instance_for_test() as sensing:  # the pipeline's instance is ephemeral: it has no ref to tick with
-        sensor = Sensor(pipeline.lake, sensing)
+        sensor = LandingSensorDriver(pipeline.lake, sensing)
         with landed.open("wb") as copying:  # a copy in progress, as `cp` leaves it between two writes
             copying.write(whole[: len(whole) // 2])
             copying.flush()
@@ -77,7 +56,7 @@ def test_a_half_copied_file_is_taken_whole_once_a_tick_sees_it_unchanged(clean_h
 
 def test_files_copied_or_moved_in_with_an_old_modification_time_are_taken(sensor, tmp_path):
     sensor.lake.write_bytes("input_data/today.csv", b"a\n1\n")
-    assert sensor.settle() == ["today.csv"]
+    assert sensor.settled_partitions() == ["today.csv"]
     day_old = time.time() - DAY
     kept = tmp_path / "kept.csv"
     kept.write_bytes(b"a\n2\n")
@@ -86,21 +65,21 @@ def test_files_copied_or_moved_in_with_an_old_modification_time_are_taken(sensor
     shutil.copy2(kept, sensor.lake.path("input_data/copied.csv"))  # `cp -p`: the old modification time kept
     os.rename(kept, sensor.lake.path("input_data/moved.csv"))  # `mv` of a day-old file
 
-    assert sensor.settle() == ["copied.csv", "moved.csv"]
-    assert sensor.settle() == []
+    assert sensor.settled_partitions() == ["copied.csv", "moved.csv"]
+    assert sensor.settled_partitions() == []
 
 
 def test_a_same_size_correction_with_the_old_modification_time_is_a_new_version(sensor):
     path = sensor.lake.path("input_data/ratings.csv")
     sensor.lake.write_bytes("input_data/ratings.csv", b"title,rating\nX,8.7\n")
     stamp = path.stat().st_mtime_ns
-    assert sensor.settle() == ["ratings.csv"]
+    assert sensor.settled_partitions() == ["ratings.csv"]
 
     path.write_bytes(b"title,rating\nX,9.1\n")  # a corrected value, in place: same size
     os.utime(path, ns=(stamp, stamp))  # and the old modification time
 
-    assert sensor.settle() == ["ratings.csv"]
-    assert sensor.settle() == []
+    assert sensor.settled_partitions() == ["ratings.csv"]
+    assert sensor.settled_partitions() == []
 
 
 def _aged(path: Path, seconds: float) -> Path:
