@@ -12,7 +12,7 @@ from quality_movies.assets.history import HISTORY_TABLE, history_key, latest_his
 from quality_movies.cli import main
 from quality_movies.history import HISTORY_FILE, HISTORY_PREFIX
 from quality_movies.resources.lake import DQ_HISTORY
-from quality_movies_tests.conftest import expected_good
+from quality_movies_tests.conftest import Pipeline, expected_good
 from quality_movies_tests.data_files import IMDB_CSV, IMDB_LF_CSV
 
 SOURCE = "input_data/imdb_movies_rating.csv"
@@ -131,3 +131,24 @@ def test_history_never_imports_dagster(tmp_path):
     env = {"QUALITY_MOVIES_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
     assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
+def test_a_file_the_ruleset_stops_still_leaves_its_evaluation_in_the_lake(
+    clean_home, empty_warehouse, tmp_path, monkeypatch
+):
+    rules = 'Rules = [\n    IsComplete "imdb_rating",\n    ColumnValues "imdb_rating" between 8.5 and 10.3\n]\n'
+    (tmp_path / "strict.dqdl").write_text(rules)
+    (tmp_path / "strict.toml").write_text(
+        'on_dataset_failure = "stop"\n'
+        '[rules."ColumnValues \\"imdb_rating\\" between 8.5 and 10.3"]\nseverity = "error"\n'
+    )
+    monkeypatch.setenv("QUALITY_MOVIES_RULESET", str(tmp_path / "strict.dqdl"))
+    pipeline = Pipeline(clean_home)
+    partition = pipeline.land(IMDB_CSV)
+
+    result = pipeline.run(partition)
+
+    assert not result.success
+    history = pl.read_parquet(pipeline.lake.path(history_key(partition, result.run_id)))
+    assert history.select("rows_in", "rows_good", "rows_bad", "rules_passed").unique().rows() == [(1000, None, None, 1)]
+    assert set(history["outcome"]) == {"Passed", "Failed"}
