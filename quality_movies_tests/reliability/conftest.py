@@ -10,11 +10,14 @@ import csv
 import io
 import json
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import polars as pl
 import pytest
+from moto.server import ThreadedMotoServer
 
 from quality_movies import dqdl
 from quality_movies.contract import VIOLATIONS
@@ -150,3 +153,25 @@ def assert_conserved(routed: Routed) -> None:
     assert all(1 <= n <= rows_in for n in numbers), f"bad source rows outside 1..{rows_in}: {numbers}"
     unexplained = [n for n, reasons in routed.bad_reasons().items() if not reasons]
     assert unexplained == [], f"bad rows without a reason: {unexplained}"
+
+
+REGION, BUCKET = "us-east-1", "reliability"
+
+
+@pytest.fixture
+def s3_bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A bucket on a local S3 endpoint, named in the environment so the job's lake is an S3 lake."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    for name, value in {
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "QUALITY_MOVIES_BUCKET": BUCKET,
+    }.items():
+        monkeypatch.setenv(name, value)
+    boto3.client("s3", region_name=REGION, endpoint_url=f"http://{host}:{port}").create_bucket(Bucket=BUCKET)
+    yield BUCKET
+    server.stop()

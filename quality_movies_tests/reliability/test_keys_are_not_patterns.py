@@ -6,12 +6,9 @@ as a pattern; on the local lake and on a real S3 endpoint (moto's server over HT
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from quality_movies.resources.s3_lake import S3Lake
 from quality_movies_tests.conftest import IMDB_CSV, Pipeline, expected_good, read_imdb
@@ -30,25 +27,6 @@ def _slice_csv(folder: Path, name: str, first: int, rows: int) -> Path:
 
 def _good_rows(path: Path) -> int:
     return expected_good(read_imdb(path))
-
-
-@pytest.fixture
-def s3_bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A bucket on a local S3 endpoint, named in the environment so the job's lake is an S3 lake."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    for name, value in {
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": REGION,
-        "QUALITY_MOVIES_BUCKET": "patterns",
-    }.items():
-        monkeypatch.setenv(name, value)
-    boto3.client("s3", region_name=REGION, endpoint_url=f"http://{host}:{port}").create_bucket(Bucket="patterns")
-    yield "patterns"
-    server.stop()
 
 
 def _assert_each_file_loads_its_own_rows(home: Path, warehouse, tmp_path: Path) -> Pipeline:

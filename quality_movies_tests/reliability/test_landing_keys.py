@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import dagster as dg
 import pytest
-from moto.server import ThreadedMotoServer
 
 from quality_movies.partitions import NAME_MAX_BYTES
 from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME, Lake, LocalLake, UnsafeKeyError
@@ -145,24 +142,9 @@ def test_long_names_and_deep_paths_ingest_through_the_job(clean_home, empty_ware
 
 
 @pytest.fixture
-def s3_home(clean_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def s3_home(clean_home: Path, s3_bucket: str) -> Path:
     """The test home with its lake in a bucket on a local S3 endpoint (moto's server over HTTP)."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    for name, value in {
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-        "QUALITY_MOVIES_BUCKET": "landing-keys",
-    }.items():
-        monkeypatch.setenv(name, value)
-    boto3.client("s3", region_name="us-east-1", endpoint_url=f"http://{host}:{port}").create_bucket(
-        Bucket="landing-keys"
-    )
-    yield clean_home
-    server.stop()
+    return clean_home
 
 
 @pytest.mark.aws
@@ -173,7 +155,9 @@ def test_on_s3_a_backslash_key_is_refused_alone_and_a_300_byte_name_ingests(s3_h
     source.write_bytes(b"".join(IMDB_CSV.read_bytes().splitlines(keepends=True)[:60]))
     long_key = "input_data/" + "x" * 296 + ".csv"  # S3 holds it; no local folder holds a 300-byte name
     pipeline.lake.put_file(source, long_key)
-    pipeline.lake.client().put_object(Bucket="landing-keys", Key="input_data/back\\slash.csv", Body=source.read_bytes())
+    pipeline.lake.client().put_object(
+        Bucket=pipeline.lake.bucket, Key="input_data/back\\slash.csv", Body=source.read_bytes()
+    )
     log: list[str] = []
 
     with dg.instance_for_test() as sensing:
