@@ -137,21 +137,21 @@ class S3Lake(Lake):
         asks IfMatch and every part copy carries the condition, so S3 refuses (412) a source that is another
         version by then, before or while the parts are copied; that refusal is `LandedFileChangedError`.
         """
-        from botocore.exceptions import ClientError
-
+        client = self.client()
         try:
-            self._managed_copy(source_key, target_key, {"CopySourceIfMatch": f'"{etag}"'})
-        except ClientError as error:
+            self._managed_copy(source_key, target_key, {"CopySourceIfMatch": f'"{etag}"'}, client)
+        except client.exceptions.ClientError as error:  # botocore's, reached without importing it
             if error.response.get("Error", {}).get("Code") not in PRECONDITION_FAILED:
                 raise
             raise LandedFileChangedError(
                 f"{self.uri(source_key)} is no longer the version {etag} (S3 refused the copy): not copied"
             ) from error
 
-    def _managed_copy(self, source_key: str, target_key: str, extra_args: dict[str, str] | None = None) -> None:
+    def _managed_copy(self, source_key: str, target_key: str, extra_args: dict[str, str] | None = None, client=None):
         source = {"Bucket": self.bucket, "Key": safe_key(source_key)}
         target = safe_key(target_key)
-        self.client().copy(source, self.bucket, target, ExtraArgs=extra_args, Config=self.transfer_config())
+        client = client or self.client()
+        client.copy(source, self.bucket, target, ExtraArgs=extra_args, Config=self.transfer_config())
 
     @contextmanager
     def scratch(self) -> Iterator[Path]:
