@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from quality_movies.assets import catalog, history, landing, quality, warehouse
-from quality_movies.jobs import ingest_landed_file
+from quality_movies.jobs import ingest_landed_file, replay_quarantine
 from quality_movies.landing_events import QUEUE_URL_VARIABLE, LandingQueue, landing_events_sensor
 from quality_movies.resources.catalog import Catalog, GlueCatalog, LocalCatalog
 from quality_movies.resources.embedded_warehouse import EmbeddedWarehouse
@@ -234,7 +234,7 @@ def build_definitions(home: Path | None = None) -> dg.Definitions:
             *warehouse.named_by(**{field: name.get_value() for field, name in _warehouse_names().items()}),
             history.dq_summary,
         ],
-        jobs=[ingest_landed_file],
+        jobs=[ingest_landed_file, replay_quarantine],
         # With a queue of S3 events, landing is by event (no listing); otherwise the landing prefix is listed.
         sensors=[landing_events_sensor if _set(QUEUE_URL_VARIABLE) else landing_sensor, notify_run_failure],
         resources=resources_from_env(home or local_home()),

@@ -28,9 +28,28 @@ def run_config(verbose: bool) -> dict[str, Any]:
     return {"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}}
 
 
-def _instance() -> dg.DagsterInstance:
+def local_instance() -> dg.DagsterInstance:
     """The instance `dagster dev` uses when DAGSTER_HOME is set (runs then show in the UI)."""
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def run_partition(
+    home: Path, job_name: str, partition_key: str, instance: dg.DagsterInstance, verbose: bool, tags: dict[str, str]
+) -> str:
+    """Run `job_name`, as built now (the current ruleset and mapping), in this process for one file; its run id.
+
+    The partition is registered first (a no-op when it is known), as the landing sensor registers it.
+    """
+    instance.add_dynamic_partitions(landed_files.name, [partition_key])
+    job = build_definitions(home).resolve_job_def(job_name)
+    result = job.execute_in_process(
+        partition_key=partition_key,
+        instance=instance,
+        raise_on_error=False,
+        run_config=run_config(verbose),
+        tags=tags,
+    )
+    return result.run_id
 
 
 def _land(lake: Lake, file: Path, key: str) -> str:
@@ -59,20 +78,12 @@ def run_demo(
     key = f"{lake.landing_prefix}/{file.name}"
     etag = _land(lake, file, key)
     partition_key = lake.partition_key(key)
-    instance = instance or _instance()
+    instance = instance or local_instance()
     earlier = ingested_by(instance, partition_key, etag)
     if earlier is not None:
         return _summary(instance, earlier, lake, key, already_ingested=True)
-    instance.add_dynamic_partitions(landed_files.name, [partition_key])
-    job = build_definitions(home).resolve_job_def("ingest_landed_file")
-    result = job.execute_in_process(
-        partition_key=partition_key,
-        instance=instance,
-        raise_on_error=False,
-        run_config=run_config(verbose),
-        tags={ETAG_TAG: etag},
-    )
-    return _summary(instance, result.run_id, lake, key, already_ingested=False)
+    run_id = run_partition(home, "ingest_landed_file", partition_key, instance, verbose, {ETAG_TAG: etag})
+    return _summary(instance, run_id, lake, key, already_ingested=False)
 
 
 def _run_status(instance: dg.DagsterInstance, run_id: str) -> str:

@@ -1,4 +1,4 @@
-"""The ingest job: one landed file through every asset and check, with notifications."""
+"""The jobs: one landed file through every asset and check, with notifications; first ingest or replay."""
 
 import dagster as dg
 
@@ -8,19 +8,40 @@ from quality_movies.assets.warehouse import imdb_movies_rating
 from quality_movies.notifications import notify_on_failure, notify_on_success
 from quality_movies.partitions import landed_files
 
+REPLAY_TAG = "quality_movies/replay"
+
+RUN_HOOKS = {
+    notify_on_success,
+    notify_on_failure,
+    # Routing or the load failed: nothing was committed, so this run's quarantine and archive go too.
+    discard_outputs_of_failed_steps(QUALITY_STAGE, imdb_movies_rating.op.name),
+}
+
 ingest_landed_file = dg.define_asset_job(
     "ingest_landed_file",
     selection=dg.AssetSelection.all(),
     partitions_def=landed_files,
-    hooks={
-        notify_on_success,
-        notify_on_failure,
-        # Routing or the load failed: nothing was committed, so this run's quarantine and archive go too.
-        discard_outputs_of_failed_steps(QUALITY_STAGE, imdb_movies_rating.op.name),
-    },
+    hooks=RUN_HOOKS,
     # The steps form a chain, so separate step processes would buy no parallelism and cost a
     # process start (and a warehouse connection) per step; runs of different files still run apart.
     executor_def=dg.in_process_executor,
     description="Take one landed file through catalog, quality, routing and the warehouse load, "
     "then refresh the year/genre view; notify the data-quality result and the pipeline status.",
+)
+
+# The same steps as the ingest: dataset rules (RowCount, Uniqueness, ...) judge the whole file, so a replay
+# re-evaluates the whole landed file rather than its quarantined rows alone (quality_movies/replay.py).
+replay_quarantine = dg.define_asset_job(
+    "replay_quarantine",
+    selection=dg.AssetSelection.all(),
+    partitions_def=landed_files,
+    hooks=RUN_HOOKS,
+    executor_def=dg.in_process_executor,
+    tags={REPLAY_TAG: "true"},
+    description="Replay a file's quarantine after a ruleset or mapping fix: re-evaluate the whole landed file "
+    "(as it is now under the landing prefix: the original, or a corrected re-landed version) under the current "
+    "ruleset and mapping, load the rows that now pass and keep the rest quarantined. The load replaces the "
+    "file's rows and its quarantine in one commit, so a replay is idempotent and every row stays in exactly one "
+    "place; checks and dq_history update as in any run. Pick one partition, or backfill several. A file whose "
+    "landed object is gone fails at landed_file: land it again (its last archive is under processed/) first.",
 )
