@@ -1,6 +1,6 @@
 """`quality-movies`: run the pipeline, or only its quality stage, from a terminal.
 
-Only `demo` (and `sql`, for the warehouse resource) need Dagster; it is imported there, so that `lint`,
+Only `demo`, `replay` (and `sql`, for the warehouse resource) need Dagster; it is imported there, so that `lint`,
 `validate`, `recommend`, `bad-rows` and `history` start fast.
 """
 
@@ -29,6 +29,18 @@ def _demo(args: argparse.Namespace) -> int:
     return 0 if summary["success"] else 1
 
 
+def _replay(args: argparse.Namespace) -> int:
+    from quality_movies.definitions import local_home
+    from quality_movies.replay import print_replay, run_replay
+
+    reports = run_replay(args.file, local_home(), verbose=args.verbose)
+    if args.json:
+        print(json.dumps(reports))
+    else:
+        print_replay(reports)
+    return 0 if all(report["success"] for report in reports) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="quality-movies", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -38,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument(
         "--verbose", action="store_true", help="also print Dagster's own log, with stack traces, to stderr"
     )
+    replay = commands.add_parser(
+        "replay", help="re-run quarantined files under the current ruleset: rows that now pass load, the rest stay"
+    )
+    replay.add_argument("--file", metavar="KEY", help="the landed file's key (default: every file with a quarantine)")
+    replay.add_argument("--json", action="store_true", help="print one JSON list, an object per file")
+    replay.add_argument("--verbose", action="store_true", help="also print Dagster's own log to stderr")
     add_quality_commands(commands)
     add_lake_commands(commands)
     args = parser.parse_args(argv)
@@ -46,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_quality_command(parser, args)
     if args.command in LAKE_COMMANDS:
         return run_lake_command(args)
+    if args.command == "replay":
+        return _replay(args)
     if not args.file.is_file():
         parser.error(f"{args.file} is not a file")
     return _demo(args)

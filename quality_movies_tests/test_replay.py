@@ -1,0 +1,147 @@
+"""Quarantine replay: after a ruleset fix, the rows that now pass move to the warehouse, once, and stay there."""
+
+import csv
+import json
+
+import polars as pl
+import pytest
+
+from quality_movies import cli
+from quality_movies.history import read_local_history
+from quality_movies.replay import quarantined_source_rows, run_replay
+from quality_movies.resources.lake import PROCESSED
+from quality_movies_tests.conftest import IMDB_CSV, read_imdb
+
+STRICT = 'Rules = [\n    ColumnValues "imdb_rating" between 8.5 and 10.3\n]\n'
+RELAXED = 'Rules = [\n    ColumnValues "imdb_rating" between 8.0 and 10.3\n]\n'
+RELAXED_CHECK = "columnvalues_imdb_rating_between_8_0_and_10_3"
+ROWS = 1000
+
+
+@pytest.fixture
+def ruleset(tmp_path, monkeypatch):
+    """Make `text` the configured ruleset (read whenever definitions are built, as a deployment reads it)."""
+
+    def use(text: str) -> None:
+        path = tmp_path / "replay.dqdl"
+        path.write_text(text)
+        monkeypatch.setenv("QUALITY_MOVIES_RULESET", str(path))
+
+    return use
+
+
+def _rated(low: float, high: float = 10.3) -> pl.DataFrame:
+    """The file's records (numbered from 1, as the quarantine numbers them) rated strictly between the bounds."""
+    frame = read_imdb().with_row_index("source_row", offset=1)
+    rating = pl.col("imdb_rating").cast(pl.Float64)
+    return frame.filter((rating > low) & (rating < high))
+
+
+def _warehouse_movies(warehouse) -> list[tuple[str, float]]:
+    """(title, rating) of every row in the warehouse table, sorted."""
+    with warehouse.connection() as conn:
+        cursor = conn.cursor()
+        cursor.execute("SELECT series_title, imdb_rating FROM movies.imdb_movies_rating")
+        return sorted((title, float(rating)) for title, rating in cursor.fetchall())
+
+
+def _file_movies(frame: pl.DataFrame) -> list[tuple[str, float]]:
+    return sorted(zip(frame["series_title"], frame["imdb_rating"].cast(pl.Float64), strict=True))
+
+
+@pytest.fixture
+def strictly_ingested(ruleset, pipeline):
+    """The real IMDb file ingested under the strict ruleset: only ratings above 8.5 loaded."""
+    ruleset(STRICT)
+    partition_key = pipeline.land(IMDB_CSV)
+    assert pipeline.run(partition_key).success
+    return pipeline, partition_key
+
+
+def test_replay_after_a_ruleset_fix_moves_exactly_the_newly_passing_rows_and_again_moves_nothing(
+    strictly_ingested, ruleset, empty_warehouse
+):
+    pipeline, partition_key = strictly_ingested
+    strict, relaxed = _rated(8.5), _rated(8.0)
+    assert (strict.height, relaxed.height) == (33, 322)  # worked out from the file, not by the engine
+    quarantined_before = quarantined_source_rows(pipeline.lake, partition_key)
+    ruleset(RELAXED)  # the fix
+
+    (first,) = run_replay(None, pipeline.home, instance=pipeline.instance)  # every file with a quarantine
+    quarantined_after = quarantined_source_rows(pipeline.lake, partition_key)
+    (second,) = run_replay("imdb_movies_rating.csv", pipeline.home, instance=pipeline.instance)
+
+    assert first["success"] and second["success"], (first["error"], second["error"])
+    assert first["before"] == {"warehouse_rows": 33, "quarantined_rows": ROWS - 33}
+    assert first["after"] == second["before"] == second["after"] == {"warehouse_rows": 322, "quarantined_rows": 678}
+    moved = set(relaxed["source_row"]) - set(strict["source_row"])
+    assert quarantined_before - quarantined_after == moved and first["moved_to_warehouse"] == len(moved) == 289
+    assert first["moved_to_quarantine"] == 0 and first["still_quarantined"] == 678
+    assert (second["moved_to_warehouse"], second["moved_to_quarantine"], second["still_quarantined"]) == (0, 0, 678)
+    # Every row in exactly one place: the warehouse holds exactly the passing rows, once each, and the quarantine
+    # holds exactly the others.
+    assert _warehouse_movies(empty_warehouse) == _file_movies(relaxed)
+    assert quarantined_source_rows(pipeline.lake, partition_key) == set(range(1, ROWS + 1)) - set(relaxed["source_row"])
+    assert first["checks"][RELAXED_CHECK] is False  # 678 rows still fail the rule: a finding, not a failed run
+    runs = read_local_history(pipeline.home / "lake").unique(["run_id", "rows_good"], maintain_order=True)
+    assert runs["rows_good"].to_list() == [33, 322, 322]
+    assert runs["run_id"].to_list()[1:] == [first["run_id"], second["run_id"]]
+
+
+def test_replay_of_a_corrected_relanded_file_moves_the_corrected_rows(strictly_ingested, tmp_path, empty_warehouse):
+    pipeline, partition_key = strictly_ingested
+    corrected = tmp_path / IMDB_CSV.name
+    with (
+        IMDB_CSV.open(newline="", encoding="utf-8") as source,
+        corrected.open("w", newline="", encoding="utf-8") as out,
+    ):
+        records = list(csv.reader(source))
+        rating = records[0].index("IMDB_Rating")
+        fixed = [n for n, record in enumerate(records[1:], start=1) if record[rating] == "8.5"]
+        for n in fixed:
+            records[n][rating] = "8.6"  # the upstream fix: 8.5 is the bound `between` excludes
+        csv.writer(out).writerows(records)
+    pipeline.land(corrected)  # over the original, under the same key and ruleset
+
+    (report,) = run_replay(None, pipeline.home, instance=pipeline.instance)
+
+    assert report["success"] and len(fixed) == 20
+    assert (report["moved_to_warehouse"], report["moved_to_quarantine"]) == (20, 0)
+    assert quarantined_source_rows(pipeline.lake, partition_key).isdisjoint(fixed)
+    assert report["after"] == {"warehouse_rows": 33 + 20, "quarantined_rows": ROWS - 33 - 20}
+    assert len(_warehouse_movies(empty_warehouse)) == 33 + 20
+
+
+def test_replay_of_a_file_whose_landed_object_is_gone_is_refused_and_moves_nothing(
+    strictly_ingested, ruleset, empty_warehouse
+):
+    pipeline, partition_key = strictly_ingested
+    pipeline.lake.delete(pipeline.lake.landing_key(partition_key))
+    ruleset(RELAXED)
+
+    (report,) = run_replay("input_data/imdb_movies_rating.csv", pipeline.home, instance=pipeline.instance)
+
+    assert not report["success"] and report["run_id"] is None
+    assert "is no longer landed" in report["refused"] and "Land it" in report["refused"]
+    (archive,) = pipeline.keys(PROCESSED)
+    assert pipeline.lake.uri(archive) in report["refused"]  # where its last ingested bytes are
+    assert report["before"] == {"warehouse_rows": 33, "quarantined_rows": ROWS - 33}
+    assert len(_warehouse_movies(empty_warehouse)) == 33
+    assert len(quarantined_source_rows(pipeline.lake, partition_key)) == ROWS - 33
+
+
+def test_replay_command_reports_the_counts_read_back(strictly_ingested, ruleset, monkeypatch, capsys):
+    pipeline, _ = strictly_ingested
+    monkeypatch.setenv("QUALITY_MOVIES_HOME", str(pipeline.home))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)  # an ephemeral instance: files found from the lake alone
+    ruleset(RELAXED)
+
+    assert cli.main(["replay", "--json"]) == 0
+    (report,) = json.loads(capsys.readouterr().out)
+    assert (report["source_file"], report["moved_to_warehouse"]) == ("input_data/imdb_movies_rating.csv", 289)
+    assert cli.main(["replay", "--file", "imdb_movies_rating.csv"]) == 0
+    printed = capsys.readouterr().out
+
+    assert "moved from quarantine to warehouse: 0\n" in printed
+    assert "before: 322 in the warehouse, 678 quarantined\n" in printed
+    assert "after: 322 in the warehouse, 678 quarantined\n" in printed
