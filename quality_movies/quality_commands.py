@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 from quality_movies import dqdl
 from quality_movies.dqdl.catalogue import spec_for
+from quality_movies.dqdl.dynamic import is_dynamic
 from quality_movies.ruleset_config import RulesetConfigError, load_ruleset, sidecar_path, syntax_message
 
 
@@ -25,8 +27,9 @@ def _validate(args: argparse.Namespace) -> int:
 
     config = load_ruleset(args.rules, mapping=args.mapping)
     out = args.out or Path(f"{args.file.stem}_validated")
+    history = _local_history(config.path)
     try:
-        summary = stage.run_stage(args.file, config, out, contract=not args.no_contract).summary
+        summary = stage.run_stage(args.file, config, out, contract=not args.no_contract, history=history).summary
     except MissingColumnsError as error:
         hint = " (use --no-contract for a file not bound for the warehouse)" if not args.no_contract else ""
         print(f"quality-movies validate: {error}{hint}", file=sys.stderr)
@@ -63,6 +66,18 @@ def _print_validation(summary: dict[str, Any]) -> None:
         print(f"  {name}: {path}")
 
 
+def _local_history(ruleset: Path):
+    """Previous evaluations of the ruleset in the local lake (`$QUALITY_MOVIES_HOME/lake`), if it has any."""
+    from quality_movies.metric_history import local_history
+
+    home = Path(os.environ.get("QUALITY_MOVIES_HOME", ".quality_movies")).resolve()
+    return local_history(home / "lake", ruleset)
+
+
+_HISTORY_NOTE = (
+    "is judged against previous runs' metrics (the lake's dq_history; `validate` reads $QUALITY_MOVIES_HOME/lake); "
+    "with too little history it is in Error"
+)
 _ERROR_STOPS = 'a rule in Error stops the file unless its settings say on_error = "ignore"'
 
 
@@ -80,6 +95,11 @@ def _lint(args: argparse.Namespace) -> int:
         leaves = rule.leaves() if isinstance(rule, dqdl.Composite) else [rule]
         for why in sorted({spec_for(leaf.rule_type).unsupported or "" for leaf in leaves} - {""}):
             print(f"note: {rule.render()} will be reported as Error: it {why}; {_ERROR_STOPS}", file=sys.stderr)
+        if any(leaf.rule_type == "DetectAnomalies" or is_dynamic(leaf.condition) for leaf in leaves):
+            print(
+                f"note: {rule.render()} {_HISTORY_NOTE} (needs the results of previous runs); {_ERROR_STOPS}",
+                file=sys.stderr,
+            )
     return 0
 
 

@@ -99,21 +99,29 @@ class StageResult:
 
 
 def run_stage(
-    path: Path, config: RulesetConfig, out_dir: Path, *, source: str | None = None, contract: bool = True
+    path: Path,
+    config: RulesetConfig,
+    out_dir: Path,
+    *,
+    source: str | None = None,
+    contract: bool = True,
+    history: dqdl.MetricHistory | None = None,
 ) -> StageResult:
     """Evaluate `config`'s ruleset on the landed file at `path` and write the three outputs under `out_dir`.
 
     `source` names the file in messages and outputs (the object key in the lake; default the path). With
     `contract=False` (files not bound for the warehouse) good rows keep their raw text columns. When the
     ruleset's `on_dataset_failure = "stop"` and the dataset fails, only the rule outcomes are written and
-    the summary's `stopped` says why.
+    the summary's `stopped` says why. `history` holds the metrics of previous evaluations of the ruleset
+    (`metric_history.py`) for dynamic rules and DetectAnomalies; without it they are in Error (too little history).
     """
     source = source or str(path)
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = {name: out_dir / name for name in (GOOD_ROWS_FILE, BAD_RECORDS_FILE, RULE_OUTCOME_FILE)}
     scratch = Path(tempfile.mkdtemp(prefix=".landed-", dir=out_dir))
     try:
-        return read_then(path, scratch, source, lambda table: _evaluate_and_route(table, config, outputs, contract))
+        work = partial(_evaluate_and_route, config=config, outputs=outputs, contract=contract, history=history)
+        return read_then(path, scratch, source, work)
     except BaseException:
         _remove(outputs.values())  # a file that cannot be read leaves no output behind
         raise
@@ -200,12 +208,16 @@ def _crawled_frame(table: LandedTable, mapping: ColumnMapping, null_tokens: tupl
 
 
 def _evaluate_and_route(
-    table: LandedTable, config: RulesetConfig, outputs: dict[str, Path], contract: bool
+    table: LandedTable,
+    config: RulesetConfig,
+    outputs: dict[str, Path],
+    contract: bool,
+    history: dqdl.MetricHistory | None = None,
 ) -> StageResult:
     _remove(outputs.values())  # outputs of an earlier run (or attempt) must not pass for this one's
     crawled, columns = _plan_columns(table, config.mapping, config.null_tokens, contract)
     carried = [SOURCE_ROW, PARSE_PROBLEMS, *(RAW + name for name in columns.names if columns.keeps_raw(name))]
-    prepared = dqdl.prepare(config.ruleset, _typed_rows(table, columns), carry=carried)
+    prepared = dqdl.prepare(config.ruleset, _typed_rows(table, columns), carry=carried, history=history)
     good = _good_filter(columns, contract)
     rows = prepared.rows
     verification = table.verification()
@@ -215,8 +227,10 @@ def _evaluate_and_route(
     measured = pl.collect_all([*prepared.measures, *checks], engine="streaming")
     rows_in = table.vouch(measured.pop() if verification is not None else None)
     verdict = Verdict(prepared.outcomes(measured), config)
+    analyzers = [vars(found) for found in prepared.analyzers(measured)]  # metrics without a verdict
     summary: dict[str, Any] = {"source": table.source, "rows_in": rows_in, "column_mapping": config.mapping.describe()}
     summary |= {"columns_left_out": columns.extras, "null_tokens": list(config.null_tokens)}
+    summary["analyzers"] = analyzers
     if verdict.stop_reason:
         _remove([outputs[GOOD_ROWS_FILE], outputs[BAD_RECORDS_FILE]])
         summary |= {"rows_good": None, "rows_bad": None}

@@ -16,15 +16,20 @@ Columns keep their types: a frame typed as Glue's crawler types the table (bigin
 the rest text) is evaluated as Glue evaluates it, numbers as numbers. Columns named in ``carry=`` pass
 through to ``rows`` unchanged, but no rule sees them (e.g. the raw landed text beside a typed column).
 
+Dynamic rules (``RowCount > avg(last(10)) * 0.8``) and ``DetectAnomalies`` are judged against the metrics of
+previous runs, given as ``history=`` (a ``MetricHistory``; ``dynamic.py``); without enough of it they are in Error.
+
 The engine knows nothing about Dagster: it takes text and a frame and returns outcomes.
 """
 
+from quality_movies.dqdl.dynamic import MetricHistory, SeriesHistory
 from quality_movies.dqdl.evaluate import (
     FAIL_COLUMN,
     OUTCOME_COLUMNS,
     PASS_COLUMN,
     RESULT_COLUMN,
     SKIP_COLUMN,
+    AnalyzerResult,
     Evaluation,
     Prepared,
     annotate,
@@ -38,6 +43,7 @@ from quality_movies.dqdl.recommend import recommend
 from quality_movies.dqdl.scores import RuleOutcome, ScoredRules, format_score
 
 __all__ = [
+    "AnalyzerResult",
     "FAIL_COLUMN",
     "OUTCOME_COLUMNS",
     "PASS_COLUMN",
@@ -47,11 +53,13 @@ __all__ = [
     "Condition",
     "DqdlSyntaxError",
     "Evaluation",
+    "MetricHistory",
     "Prepared",
     "Rule",
     "RuleOutcome",
     "Ruleset",
     "ScoredRules",
+    "SeriesHistory",
     "annotate",
     "evaluate",
     "format_score",

@@ -77,7 +77,6 @@ class RuleSpec:
 
 
 _REFERENCE = "needs a reference dataset, which this engine does not receive"
-_HISTORY = "needs the results of previous runs, which this engine does not keep"
 _FILES = "checks files in storage, not the rows of a frame"
 
 _R, _N, _O = ConditionUse.REQUIRED, ConditionUse.NONE, ConditionUse.OPTIONAL
@@ -138,7 +137,7 @@ CATALOGUE: dict[str, RuleSpec] = {
         _reference("RowCountMatch", _REF),
         _reference("SchemaMatch", _REF),
         _reference("AggregateMatch", ("AggregateExpression1", "AggregateExpression2"), analyzer=False),
-        RuleSpec("DetectAnomalies", ("MetricParameter",), _N, variadic=True, where=False, unsupported=_HISTORY),
+        RuleSpec("DetectAnomalies", ("MetricParameter",), _N, variadic=True, where=False),  # history_rules.py
         RuleSpec("AllStatistics", _COL, _N, analyzer=True, unsupported="is an analyzer, not a rule"),
         _file("FileFreshness", _R, _K.DATE, optional_params=1),
         RuleSpec(

@@ -20,7 +20,9 @@ import polars as pl
 from quality_movies.dqdl import rowchecks
 from quality_movies.dqdl.catalogue import spec_for
 from quality_movies.dqdl.conditions import Unevaluable
+from quality_movies.dqdl.dynamic import MetricHistory, is_dynamic
 from quality_movies.dqdl.grammar import unescape
+from quality_movies.dqdl.history_rules import anomaly_plan, dynamic_plan
 from quality_movies.dqdl.model import Rule
 from quality_movies.dqdl.plan import (
     LeafPlan,
@@ -36,8 +38,13 @@ Builder = Callable[[Rule, Scope], LeafPlan]
 _COUNT = "__dq_count"  # the count field of value_counts, named apart from any data column
 
 
-def compile_rule(rule: Rule, frame: pl.LazyFrame, now: datetime, tag: str) -> LeafPlan:
-    """The plan for one rule; a rule that cannot be evaluated gets a plan carrying its error."""
+def compile_rule(
+    rule: Rule, frame: pl.LazyFrame, now: datetime, tag: str, history: MetricHistory | None = None
+) -> LeafPlan:
+    """The plan for one rule; a rule that cannot be evaluated gets a plan carrying its error.
+
+    `history` answers dynamic conditions and DetectAnomalies (read only when such a rule is judged).
+    """
     spec = spec_for(rule.rule_type)
     if spec is None:  # the parser rejects unknown types; a hand-built Rule may not
         return LeafPlan(rule, error=f"Unknown rule type {rule.rule_type}")
@@ -48,7 +55,9 @@ def compile_rule(rule: Rule, frame: pl.LazyFrame, now: datetime, tag: str) -> Le
         if rule.where is not None and rule.rule_type == "CustomSql":
             raise Unevaluable("Where clause is not supported for rule type: CustomSql")
         mask = predicate(unescape(rule.where), schema.names()) if rule.where is not None else None
-        plan = BUILDERS[rule.rule_type](rule, Scope(frame, schema, mask, now, tag))
+        plan = BUILDERS[rule.rule_type](rule, Scope(frame, schema, mask, now, tag, history))
+        if is_dynamic(rule.condition):
+            plan = dynamic_plan(plan, history)
         _probe(plan, frame, mask)
     except (MissingColumn, Unevaluable, SqlError) as error:
         return LeafPlan(rule, error=str(error))
@@ -225,6 +234,11 @@ def _entropy_rule(rule: Rule, scope: Scope) -> LeafPlan:
     return LeafPlan(rule, metrics={name: counts.entropy(base=math.e)}, judge=metric_judge(name, rule.condition))
 
 
+def _detect_anomalies(rule: Rule, scope: Scope) -> LeafPlan:
+    """The metric of the rule type it names, judged against its history (``history_rules.anomaly_plan``)."""
+    return anomaly_plan(rule, scope, lambda target, same: BUILDERS[target.rule_type](target, same), scope.history)
+
+
 BUILDERS: dict[str, Builder] = {
     "RowCount": _row_count,
     "ColumnCount": _column_count,
@@ -248,4 +262,5 @@ BUILDERS: dict[str, Builder] = {
     "CustomSql": rowchecks.custom_sql,
     "DistinctValuesCount": _distinct_values_count,
     "Entropy": _entropy_rule,
+    "DetectAnomalies": _detect_anomalies,
 }

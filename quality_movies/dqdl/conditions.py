@@ -36,8 +36,9 @@ def number(operand: Operand) -> float:
             return left / right
         return ops[operand.op]
     if isinstance(operand, Call) and operand.name in ("last", "avg", "min", "max", "sum", "std", "index"):
-        raise Unevaluable(
-            f"{operand.render()} refers to previous runs (a dynamic rule); this engine keeps no run history"
+        raise Unevaluable(  # resolved by dynamic.resolve on rules judged on one metric; not here
+            f"{operand.render()} refers to previous runs: a dynamic condition applies to a rule's one metric "
+            "(RowCount, Completeness, Mean, ...), not here"
         )
     raise Unevaluable(f"{operand.render()} is not a number")
 

@@ -11,6 +11,7 @@ aggregates, collected together; only CustomSql statements run as queries of thei
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ import polars as pl
 from quality_movies.dqdl.catalogue import spec_for
 from quality_movies.dqdl.compiler import compile_rule
 from quality_movies.dqdl.conditions import Unevaluable
+from quality_movies.dqdl.dynamic import MetricHistory
 from quality_movies.dqdl.model import AnyRule, Composite, Ruleset
 from quality_movies.dqdl.outcome_lists import with_outcome_columns
 from quality_movies.dqdl.parser import parse
@@ -33,6 +35,7 @@ SKIP_COLUMN = "DataQualityRulesSkip"
 RESULT_COLUMN = "DataQualityEvaluationResult"
 OUTCOME_COLUMNS = (PASS_COLUMN, FAIL_COLUMN, SKIP_COLUMN, RESULT_COLUMN)
 _HELPER = "__dq_"
+_ANALYZER = "analyzer"  # the owner of an analyzer's aggregates: analyzer<index>
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,16 @@ class Evaluation(ScoredRules):
 
     rows: pl.DataFrame
     rules: list[RuleOutcome]
+    analyzers: list[AnalyzerResult] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AnalyzerResult:
+    """What one ``Analyzers = [...]`` entry measured: metrics, no verdict (``error`` when it cannot be measured)."""
+
+    analyzer: str
+    metrics: dict[str, float]
+    error: str | None = None
 
 
 @dataclass
@@ -60,19 +73,29 @@ class _Node:
 class _Compiled:
     """A ruleset compiled against one frame: lazy row outcomes and lazy metric aggregates."""
 
-    def __init__(self, ruleset: Ruleset, frame: pl.LazyFrame, now: datetime, carry: Sequence[str]) -> None:
+    def __init__(
+        self,
+        ruleset: Ruleset,
+        frame: pl.LazyFrame,
+        now: datetime,
+        carry: Sequence[str],
+        history: MetricHistory | None = None,
+    ) -> None:
         self.frame = frame
         self.visible = _without_carried(frame, carry)  # what every rule sees, CustomSql's primary included
         self.now = now
+        self.history = history
         self._count = 0
         self.top = [self._node(rule) for rule in ruleset.rules]
         self.leaves = [leaf for node in self.top for leaf in node.leaves()]
+        # Analyzers: measured in the same pass as the rules, reported without a verdict.
+        self.analyzers = [compile_rule(rule, self.visible, now, f"a{i}") for i, rule in enumerate(ruleset.analyzers)]
 
     def _node(self, rule: AnyRule) -> _Node:
         self._count += 1
         tag = f"{self._count}"
         if not isinstance(rule, Composite):
-            plan = compile_rule(rule, self.visible, self.now, tag)
+            plan = compile_rule(rule, self.visible, self.now, tag, self.history)
             node = _Node(rule, leaf=plan)
             if plan.row is not None and plan.error is None:
                 node.flag = f"{_HELPER}leaf_{tag}"
@@ -112,6 +135,9 @@ class _Compiled:
             if plan.error is None:
                 named = {**plan.metrics, **plan.extra}
                 exprs += [expr.alias(f"{index}\x1f{name}") for name, expr in named.items()]
+        for index, plan in enumerate(self.analyzers):
+            if plan.error is None:
+                exprs += [expr.alias(f"{_ANALYZER}{index}\x1f{name}") for name, expr in plan.metrics.items()]
         flags = dict.fromkeys(node.flag for node in [*self.leaves, *self.top] if node.flag)
         for flag in flags:
             exprs += [
@@ -159,6 +185,17 @@ class Prepared:
         verdicts = _Verdicts(self._compiled, leaf_values)
         return [verdicts.outcome(node) for node in self._compiled.top]
 
+    def analyzers(self, measured: list[pl.DataFrame]) -> list[AnalyzerResult]:
+        """What each analyzer measured, from the same collected ``measures`` as ``outcomes``."""
+        row = measured[0].row(0, named=True)
+        results = []
+        for index, plan in enumerate(self._compiled.analyzers):
+            error = plan.error or ("CustomSql is not gathered as an analyzer here" if plan.queries else None)
+            values = {name: row.get(f"{_ANALYZER}{index}\x1f{name}") for name in plan.metrics} if not error else {}
+            metrics = {name: float(v) for name, v in values.items() if isinstance(v, (int, float)) and math.isfinite(v)}
+            results.append(AnalyzerResult(plan.text, metrics, error))
+        return results
+
 
 def prepare(
     ruleset: Ruleset | str,
@@ -166,14 +203,16 @@ def prepare(
     now: datetime | None = None,
     *,
     carry: Sequence[str] = (),
+    history: MetricHistory | None = None,
 ) -> Prepared:
     """Compile the ruleset against the frame without reading it: see ``Prepared``.
 
     ``carry`` names columns that travel with the rows, unchanged and in place, but that no rule sees:
     no rule resolves them by name, counts them, matches them against a pattern, filters on them in a
-    ``where`` clause or finds them in CustomSql's ``primary`` table.
+    ``where`` clause or finds them in CustomSql's ``primary`` table. ``history`` holds the metrics of
+    previous runs for dynamic rules and DetectAnomalies (``dynamic.py``); without it they are in Error.
     """
-    compiled = _Compiled(_ruleset(ruleset), frame.lazy(), now or datetime.now(), carry)
+    compiled = _Compiled(_ruleset(ruleset), frame.lazy(), now or datetime.now(), carry, history)
     flagged = compiled.flagged()
     queries = [
         (i, name, q)
@@ -191,12 +230,13 @@ def evaluate(
     now: datetime | None = None,
     *,
     carry: Sequence[str] = (),
+    history: MetricHistory | None = None,
 ) -> Evaluation:
-    """Evaluate every rule on the frame: the annotated rows and one RuleOutcome per rule (``carry``: see
-    ``prepare``)."""
-    prepared = prepare(ruleset, frame, now, carry=carry)
+    """Evaluate every rule on the frame: the annotated rows, one RuleOutcome per rule and what the analyzers
+    measured (``carry``, ``history``: see ``prepare``)."""
+    prepared = prepare(ruleset, frame, now, carry=carry, history=history)
     rows, *measured = pl.collect_all([prepared.rows, *prepared.measures])
-    return Evaluation(rows=rows, rules=prepared.outcomes(measured))
+    return Evaluation(rows=rows, rules=prepared.outcomes(measured), analyzers=prepared.analyzers(measured))
 
 
 def _without_carried(frame: pl.LazyFrame, carry: Sequence[str]) -> pl.LazyFrame:
@@ -279,7 +319,7 @@ class _Verdicts:
             passed, failed = int(values.get(PASSED_ROWS) or 0), int(values.get(FAILED_ROWS) or 0)
             if passed + failed:
                 metrics[plan.compliance_metric] = passed / (passed + failed)
-        return metrics
+        return metrics | plan.derived
 
 
 def _ruleset(ruleset: Ruleset | str) -> Ruleset:

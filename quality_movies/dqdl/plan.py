@@ -10,12 +10,16 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from quality_movies.dqdl.conditions import Unevaluable, satisfies
 from quality_movies.dqdl.model import Condition, Rule
 from quality_movies.dqdl.sql import resolve
+
+if TYPE_CHECKING:
+    from quality_movies.dqdl.dynamic import MetricHistory
 
 Values = Mapping[str, "float | None"]
 # Returns None when the rule passes, otherwise the failure reason; raises Unevaluable for an Error.
@@ -46,6 +50,7 @@ class LeafPlan:
     compliance_metric: str | None = None  # reported as passed rows / evaluated rows
     judge: Judge = always_passes
     error: str | None = None
+    derived: dict[str, float] = field(default_factory=dict)  # set by the judge: what it read from the history
 
     @property
     def text(self) -> str:
@@ -61,6 +66,7 @@ class Scope:
     mask: pl.Expr | None
     now: datetime
     tag: str  # unique per rule, for helper column names
+    history: MetricHistory | None = None  # previous runs' metrics: dynamic conditions, DetectAnomalies
 
     def column(self, name: str) -> str:
         """The frame column a rule's column name refers to (case-insensitive, as in Glue)."""

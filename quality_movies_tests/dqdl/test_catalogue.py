@@ -111,7 +111,8 @@ def test_analyzers_section_takes_exactly_the_declared_analyzers(spec: RuleSpec) 
     assert analyzers is None or [a.render() for a in analyzers] == [example(spec, condition=False)]
 
 
-EVALUATED = [spec for spec in RULE_SPECS if spec.unsupported is None]
+# DetectAnomalies is judged against previous runs (in Error without them): test_dynamic_rules checks it with a history.
+EVALUATED = [spec for spec in RULE_SPECS if spec.unsupported is None and spec.name != "DetectAnomalies"]
 
 
 @pytest.mark.parametrize("spec", EVALUATED, ids=[spec.name for spec in EVALUATED])

@@ -75,7 +75,8 @@ def test_the_rules_cover_every_rule_type_the_engine_evaluates() -> None:
     covered = {
         leaf.rule_type for rule in dqdl.parse("Rules = [" + ",".join(RULES) + "]").rules for leaf in _leaves(rule)
     }
-    assert covered == {name for name, spec in CATALOGUE.items() if spec.unsupported is None}
+    evaluated = {name for name, spec in CATALOGUE.items() if spec.unsupported is None}
+    assert covered == evaluated - {"DetectAnomalies"}  # needs a history: test_dynamic_rules streams it
 
 
 @pytest.mark.parametrize("rule", RULES)
