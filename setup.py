@@ -29,6 +29,7 @@ setup(
         "boto3>=1.34",
         "pydantic>=2",  # the resources' fields and private attributes
         "scramp>=1.4,<1.5",  # the embedded warehouse's SCRAM password verifier (redshift-connector's own range)
+        "ftfy>=6.2,<7",  # repair_double_encoding: fix_encoding, apply_plan and the sloppy-windows-1252 codec
     ],
     extras_require={
         # Browser tests drive Debian's Chromium (/usr/bin/chromium); Playwright never downloads one.

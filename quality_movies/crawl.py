@@ -10,18 +10,23 @@ A column written as `80.0` throughout is crawled `double`, as Glue's crawler typ
 what Glue would show (and a drift from `bigint` is worth a warning), and the rules compare the same
 numbers either way. Whole numbers written as floats still load into the warehouse's BIGINT columns
 (`contract`), and in a column crawled `bigint` a later `80.0` fits: only a fraction (`80.5`) misfits.
+
+The crawler also counts, per column of its sample, the values that look double-encoded (`GiuffrÃ¨`), so that
+the catalog and `validate` show a file that needs its dataset's `repair_double_encoding`. Counting the whole
+file instead cost the quality step 6-12% more CPU (200,000 rows); the sample says whether a file needs it.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from quality_movies.landed_bytes import GZIP_MAGIC
-from quality_movies.landed_table import LandedTable, read_then
+from quality_movies.landed_table import LandedTable, double_encoded_counts, read_then
 
 CatalogColumns = list[dict[str, str]]  # [{"name": ..., "type": ...}], in file order
 SAMPLE_ROWS = 10_000  # records the crawler infers types from
@@ -118,10 +123,27 @@ def misfit_reason(name: str, raw: pl.Expr, crawler_type: str) -> pl.Expr:
     return pl.when(has_fraction(raw.str.strip_chars())).then(fraction).otherwise(reason)
 
 
+@dataclass(frozen=True)
+class Crawl:
+    """What the crawler found in its sample: the columns, and the values that look double-encoded."""
+
+    columns: CatalogColumns
+    sample_rows: int
+    double_encoded: dict[str, int]  # values that look double-encoded, by column; columns without any left out
+
+
 def crawl_head(
     head: bytes, complete: bool, scratch: Path, *, source: str, null_tokens: Sequence[str] = ()
 ) -> CatalogColumns | None:
-    """The crawled columns from the first bytes of a landed file; None when they hold too few records.
+    """The crawled columns from the first bytes of a landed file; None when they hold too few records."""
+    crawled = crawl_sample(head, complete, scratch, source=source, null_tokens=null_tokens)
+    return crawled.columns if crawled is not None else None
+
+
+def crawl_sample(
+    head: bytes, complete: bool, scratch: Path, *, source: str, null_tokens: Sequence[str] = ()
+) -> Crawl | None:
+    """The crawl of the first bytes of a landed file; None when they hold too few records.
 
     `complete` says `head` is the whole file. A cut head is read up to its last whole line, so the
     sample is the file's first records as the quality step reads them.
@@ -135,4 +157,11 @@ def crawl_head(
     sample = read_then(sample_file, scratch, source, first_records)
     if sample.height < SAMPLE_ROWS and not complete:
         return None
-    return infer_columns(sample, null_tokens)
+    return crawl_records(sample, null_tokens)
+
+
+def crawl_records(sample: pl.DataFrame, null_tokens: Sequence[str] = ()) -> Crawl:
+    """The crawl of the crawler's sample (`first_records`): its columns and its double-encoded values."""
+    counts = double_encoded_counts(sample.lazy(), sample.columns).collect().row(0, named=True)
+    suspects = {name: count for name, count in counts.items() if count}
+    return Crawl(infer_columns(sample, null_tokens), sample.height, suspects)

@@ -13,6 +13,10 @@ the result: rows that may be padded are checked on their raw lines. Whatever the
 (`landed_file.read_text`), which reads every record and explains each bad one with its line number and raw
 text; it holds the file in memory, so it is the path of unusual files only. Files that are no table at all
 (empty, Parquet, `;`-separated, ...) raise `UnreadableFileError`.
+
+Text that was double-encoded before it landed (UTF-8 read as Windows-1252 and written again: `GiuffrÃ¨` for
+`Giuffrè`) is read as it is; `double_encoded_counts` counts the values that look so, and `repaired` gives a
+column with those values repaired by ftfy, for a dataset whose settings ask for it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import codecs
 import gzip
 import shutil
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +42,16 @@ Done = TypeVar("Done")
 _HEAD_BYTES = 1 << 16  # enough for any header this project has seen; a longer one goes the careful way
 _LINE, _ROW = "line", "__landed_row"
 _NO_PROBLEMS = pl.lit([], dtype=pl.List(pl.String)).alias(PARSE_PROBLEMS)
+# A UTF-8 sequence read as Windows-1252 or Latin-1 is a lead character (bytes 0xC2-0xF4: `Â` to `ô`) and one
+# to three continuation characters (bytes 0x80-0xBF: U+0080-U+00BF, or Windows-1252's `€` to `Ÿ` for 0x80-0x9F):
+# ftfy's UTF8_DETECTOR_RE, for these two encodings. No value of the real IMDb file matches (`Aldo Giuffrè`,
+# `Gunnar Björnstrand`): there no accented letter is followed by a continuation character.
+_CONTINUATION = "[\\x{80}-\\x{BF}€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]"
+DOUBLE_ENCODED = (
+    f"[\\x{{C2}}-\\x{{DF}}]{_CONTINUATION}"
+    f"|[\\x{{E0}}-\\x{{EF}}]{_CONTINUATION}{{2}}"
+    f"|[\\x{{F0}}-\\x{{F4}}]{_CONTINUATION}{{3}}"
+)
 
 
 class NotVouchedError(Exception):
@@ -105,6 +119,51 @@ class LandedTable:
             "rows_with_parse_problems": self.rows_with_parse_problems,
             "lines_not_in_encoding": list(self.foreign_lines),
         }
+
+
+def double_encoded_counts(frame: pl.LazyFrame, columns: Iterable[str]) -> pl.LazyFrame:
+    """One row: per column, how many values look double-encoded (UTF-8 read as Windows-1252: `WALLÂ·E`)."""
+    return frame.select(_looks_double_encoded(pl.col(name)).sum().alias(name) for name in columns)
+
+
+def _looks_double_encoded(text: pl.Expr) -> pl.Expr:
+    # Only non-ASCII text can be: comparing lengths first spares most values the pattern (on 200,000 IMDb-like
+    # rows, 0.07 s of CPU instead of 0.22 s).
+    return text.filter(text.str.len_bytes() != text.str.len_chars()).str.contains(DOUBLE_ENCODED)
+
+
+def repaired(text: pl.Expr) -> pl.Expr:
+    """The text with each value that looks double-encoded repaired (`fixed_encoding`), every other value as is."""
+    return text.map_batches(_repaired_batch, return_dtype=pl.String, is_elementwise=True)
+
+
+def _repaired_batch(values: pl.Series) -> pl.Series:
+    """The batch with its double-encoded values repaired: Python sees only those, so a clean file costs a scan."""
+    non_ascii = (values.str.len_bytes() != values.str.len_chars()).fill_null(False).arg_true()
+    flagged = non_ascii.filter(values.gather(non_ascii).str.contains(DOUBLE_ENCODED))
+    if flagged.is_empty():
+        return values
+    fixed = pl.Series(values.name, [fixed_encoding(value) for value in values.gather(flagged)], dtype=pl.String)
+    return values.clone().scatter(flagged, fixed)
+
+
+def fixed_encoding(value: str) -> str:
+    """A double-encoded value as it was written: ftfy's `fix_encoding`, else ftfy's plan for this mojibake.
+
+    ftfy fixes a value only where its own heuristic finds it implausible as text: `KÃ¥re` (for `Kåre`) passes
+    as text to it, though every non-ASCII character there belongs to a UTF-8 sequence. For such a value, the
+    plan ftfy itself applies to UTF-8 read as Windows-1252 (encode as ftfy's sloppy Windows-1252, decode as
+    UTF-8) is applied when it decodes the whole value; otherwise the value stays as it is.
+    """
+    import ftfy  # only a dataset that asks for repairs pays for the import
+
+    fixed = ftfy.fix_encoding(value)
+    if fixed != value:
+        return fixed
+    try:
+        return ftfy.apply_plan(value, [("encode", "sloppy-windows-1252"), ("decode", "utf-8")])
+    except UnicodeError:
+        return value
 
 
 def read_landed_table(path: Path, scratch: Path, *, source: str, careful: bool = False) -> LandedTable:

@@ -50,6 +50,10 @@ def _print_validation(summary: dict[str, Any]) -> None:
         print(f"  columns mapped by {summary['column_mapping']['mapping']}")
     if summary["columns_left_out"]:
         print(f"  not loaded (kept in the quarantine's text): {', '.join(summary['columns_left_out'])}")
+    if summary["double_encoded"]:
+        counts = ", ".join(f"{name} {count}" for name, count in summary["double_encoded"].items())
+        done = "repaired" if summary["repair_double_encoding"] else "as landed (repair_double_encoding = true repairs)"
+        print(f"  double-encoded values in the first {summary['double_encoded_sample_rows']} records: {counts}; {done}")
     if summary["stopped"]:
         print(f"  STOPPED, no row routed: {summary['stopped']}")
     else:
@@ -106,9 +110,11 @@ def _lint(args: argparse.Namespace) -> int:
 def _recommend(args: argparse.Namespace) -> int:
     from quality_movies import stage
 
-    config = load_ruleset(args.rules, mapping=args.mapping)  # its mapping and missing-value tokens
+    config = load_ruleset(args.rules, mapping=args.mapping)  # its mapping, missing-value tokens and repairs
     try:
-        frame = stage.read_as_crawled(args.file, mapping=config.mapping, null_tokens=config.null_tokens)
+        frame = stage.read_as_crawled(
+            args.file, mapping=config.mapping, null_tokens=config.null_tokens, repair=config.repair_double_encoding
+        )
     except stage.UnreadableFileError as error:
         print(f"quality-movies recommend: {error}", file=sys.stderr)
         return 1
@@ -140,7 +146,9 @@ def add_quality_commands(commands: argparse._SubParsersAction) -> None:
     lint.add_argument("ruleset", type=Path, help="DQDL ruleset file")
     recommend = commands.add_parser("recommend", help="profile a CSV and print a DQDL ruleset that passes on it")
     recommend.add_argument("file", type=Path, help="CSV file")
-    recommend.add_argument("--rules", type=Path, help="ruleset whose settings (null_tokens, mapping) apply")
+    recommend.add_argument(
+        "--rules", type=Path, help="ruleset whose settings (null_tokens, mapping, repair_double_encoding) apply"
+    )
     recommend.add_argument(
         "--mapping", type=Path, help="column mapping (default: $QUALITY_MOVIES_MAPPING or the sidecar's)"
     )

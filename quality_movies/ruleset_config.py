@@ -4,8 +4,9 @@ A ruleset is a `.dqdl` file; its optional sidecar `.toml` (same name, beside it)
 severity (`warn` or `error`), whether a failure blocks the warehouse load and what a rule in Error
 does (`on_error`: `stop` the file, the default, or `ignore` it), and for the whole file what happens when
 the dataset fails (`route` its rows as the recipe's jobs do, or `stop` the run).
-The sidecar also holds the dataset's settings: `null_tokens` (fields that are missing values, e.g. `NA`)
-and `mapping` (the column mapping file, `column_mapping.py`; `QUALITY_MOVIES_MAPPING` overrides it).
+The sidecar also holds the dataset's settings: `null_tokens` (fields that are missing values, e.g. `NA`),
+`mapping` (the column mapping file, `column_mapping.py`; `QUALITY_MOVIES_MAPPING` overrides it) and
+`repair_double_encoding` (text that looks double-encoded, `GiuffrÃ¨`, is repaired on read; default false).
 `QUALITY_MOVIES_RULESET` names the `.dqdl` file; by default the recipe's ruleset bundled here runs.
 Sidecar rules are keyed by their canonical text, as `quality-movies lint` prints it.
 """
@@ -66,6 +67,7 @@ class RulesetConfig:
     defaults: RuleSettings = field(default_factory=RuleSettings)
     null_tokens: tuple[str, ...] = ()  # fields whose whole text is one of these are missing values
     mapping: ColumnMapping = field(default_factory=lambda: IDENTITY)
+    repair_double_encoding: bool = False  # text columns' double-encoded values repaired before rules and contract
 
     @property
     def rule_texts(self) -> list[str]:
@@ -102,8 +104,10 @@ def load_ruleset(
     sidecar = sidecar_path(path)
     document = _read_toml(sidecar) if sidecar.is_file() else {}
     problems = _Problems(sidecar)
-    problems.unknown_keys(document, {"on_dataset_failure", "defaults", "rules", "null_tokens", "mapping"}, "top level")
+    known = {"on_dataset_failure", "defaults", "rules", "null_tokens", "mapping", "repair_double_encoding"}
+    problems.unknown_keys(document, known, "top level")
     null_tokens = problems.null_tokens(document.get("null_tokens", []))
+    repair = problems.flag(document, "repair_double_encoding")
     mapping_file = mapping or _configured_mapping(environ) or _sidecar_mapping(document, sidecar, problems)
     action = document.get("on_dataset_failure", "route")
     if action not in DATASET_FAILURE_ACTIONS:
@@ -126,7 +130,7 @@ def load_ruleset(
     except ColumnMappingError as error:
         raise RulesetConfigError(str(error)) from error
     return RulesetConfig(
-        path, ruleset, settings, cast(DatasetFailureAction, action), defaults, null_tokens, column_mapping
+        path, ruleset, settings, cast(DatasetFailureAction, action), defaults, null_tokens, column_mapping, repair
     )
 
 
@@ -207,6 +211,14 @@ class _Problems:
             self.add(f'null_tokens must be a list of non-empty strings, e.g. ["NA", "N/A"], not {tokens!r}')
             return ()
         return tuple(dict.fromkeys(tokens))
+
+    def flag(self, table: Mapping[str, object], key: str) -> bool:
+        """A true/false setting of `table`, false when absent."""
+        value = table.get(key, False)
+        if not isinstance(value, bool):
+            self.add(f"{key} must be true or false, not {value!r}")
+            return False
+        return value
 
     def settings(self, table: object, base: RuleSettings, where: str) -> RuleSettings:
         """`base` overridden by a table's `severity`, `blocking` and `on_error`."""

@@ -3,8 +3,9 @@
 `run_stage` is the one quality path: the Dagster quality step, `quality-movies validate`, the tests and the
 benchmark all call it. It reads the file with the one reader (`landed_table`), names its columns by the
 column mapping in force (Glue's "Change Schema"; the identity by default), reads the dataset's missing-value
-tokens as nulls, types the columns as Glue's crawler does (`crawl`), evaluates the DQDL ruleset on the typed
-columns, applies the warehouse contract to the text, and writes in one streaming pass over the file:
+tokens as nulls, repairs double-encoded text where the dataset asks for it, types the columns as Glue's crawler
+does (`crawl`), evaluates the DQDL ruleset on the typed columns, applies the warehouse contract to the text, and
+writes in one streaming pass over the file:
 
 - `good_rows.parquet`: rows that passed every rule, fit their crawled types and the warehouse contract,
   typed as the warehouse stores them (raw text without the contract);
@@ -45,7 +46,7 @@ from quality_movies.contract import (
     violation_reasons,
     warehouse_type_exprs,
 )
-from quality_movies.landed_table import PARSE_PROBLEMS, LandedTable, UnreadableFileError, read_then
+from quality_movies.landed_table import PARSE_PROBLEMS, LandedTable, UnreadableFileError, read_then, repaired
 from quality_movies.ruleset_config import RulesetConfig
 from quality_movies.verdict import Verdict
 
@@ -130,34 +131,47 @@ def run_stage(
 
 
 def read_as_crawled(
-    path: Path, *, source: str | None = None, mapping: ColumnMapping = IDENTITY, null_tokens: Sequence[str] = ()
+    path: Path,
+    *,
+    source: str | None = None,
+    mapping: ColumnMapping = IDENTITY,
+    null_tokens: Sequence[str] = (),
+    repair: bool = False,
 ) -> pl.DataFrame:
     """The whole landed file in memory as the rules see it: columns named as mapped, of the crawled types,
-    the dataset's missing-value tokens as nulls."""
+    the dataset's missing-value tokens as nulls, double-encoded text repaired if `repair`."""
     with tempfile.TemporaryDirectory() as scratch:
-        work = partial(_crawled_frame, mapping=mapping, null_tokens=tuple(null_tokens))
+        work = partial(_crawled_frame, mapping=mapping, null_tokens=tuple(null_tokens), repair=repair)
         return read_then(path, Path(scratch), source or str(path), work)
 
 
 @dataclass(frozen=True)
 class _Columns:
-    """The file's columns as the stage handles them: named as mapped, typed as crawled, tokens as nulls.
+    """The file's columns as the stage handles them: named as mapped, typed as crawled, tokens as nulls,
+    text repaired where the dataset asks for it (`repair`: text columns' double-encoded values).
 
     A column's landed text travels beside its typed value as `__raw__<name>` wherever the two can differ
-    (a typed column; any column once missing-value tokens are set): the quarantine keeps the landed text.
+    (a typed column; any column once missing-value tokens or repairs are set): the quarantine keeps the
+    landed text.
     """
 
     renames: dict[str, str]  # landed name -> name in force, where they differ
     types: dict[str, str]  # crawler type by name in force, in file order
     null_tokens: tuple[str, ...]
     extras: list[str]  # names in force that are not loaded (left out of the warehouse)
+    repair: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(self.types)
 
     def keeps_raw(self, name: str) -> bool:
-        return self.types[name] != crawl.STRING or bool(self.null_tokens)
+        return self.types[name] != crawl.STRING or bool(self.null_tokens) or self.repair
+
+    def read(self, name: str) -> pl.Expr:
+        """The landed text as the rules read it, before typing: tokens as null, text columns repaired."""
+        present = crawl.without_null_tokens(pl.col(name), self.null_tokens)
+        return repaired(present) if self.repair and self.types[name] == crawl.STRING else present
 
     def landed(self, name: str) -> pl.Expr:
         """The column's text exactly as it landed."""
@@ -166,7 +180,7 @@ class _Columns:
     def text(self, name: str) -> pl.Expr:
         """The landed text with missing-value tokens as null: what the type checks and the contract read."""
         if self.types[name] == crawl.STRING:
-            return pl.col(name)  # the rules' own column: text, tokens already null
+            return pl.col(name)  # the rules' own column: text, tokens already null, repaired if asked
         return crawl.without_null_tokens(pl.col(RAW + name), self.null_tokens)
 
     def parsed(self, name: str) -> ParsedNumber | None:
@@ -180,9 +194,9 @@ class _Columns:
 
 
 def _plan_columns(
-    table: LandedTable, mapping: ColumnMapping, null_tokens: tuple[str, ...], contract: bool
-) -> tuple[crawl.CatalogColumns, _Columns]:
-    """The crawler's columns (landed names, for the catalog) and how the stage names, types and reads them."""
+    table: LandedTable, mapping: ColumnMapping, null_tokens: tuple[str, ...], contract: bool, repair: bool
+) -> tuple[crawl.Crawl, _Columns]:
+    """The crawl (landed names, for the catalog) and how the stage names, types and reads the columns."""
     try:
         names = mapping.names_in_force(table.columns, table.source)
         extras = mapping.extras(names, REQUIRED_COLUMNS, table.source) if contract else []
@@ -193,14 +207,16 @@ def _plan_columns(
             f" (columns mapped by {mapping.path})" if mapping.path and isinstance(error, MissingColumnsError) else ""
         )
         raise MissingColumnsError(f"{error}{mapped}") from error
-    crawled = crawl.infer_columns(crawl.first_records(table), null_tokens)
-    types = {names[c["name"]]: mapping.casts.get(names[c["name"]], c["type"]) for c in crawled}
+    crawled = crawl.crawl_records(crawl.first_records(table), null_tokens)
+    types = {names[c["name"]]: mapping.casts.get(names[c["name"]], c["type"]) for c in crawled.columns}
     renames = {landed: name for landed, name in names.items() if landed != name}
-    return crawled, _Columns(renames, types, null_tokens, extras)
+    return crawled, _Columns(renames, types, null_tokens, extras, repair)
 
 
-def _crawled_frame(table: LandedTable, mapping: ColumnMapping, null_tokens: tuple[str, ...]) -> pl.DataFrame:
-    _, columns = _plan_columns(table, mapping, null_tokens, contract=False)
+def _crawled_frame(
+    table: LandedTable, mapping: ColumnMapping, null_tokens: tuple[str, ...], repair: bool
+) -> pl.DataFrame:
+    _, columns = _plan_columns(table, mapping, null_tokens, contract=False, repair=repair)
     checks = [check for check in [table.verification()] if check is not None]
     frame, *verified = pl.collect_all([_typed_rows(table, columns).select(columns.names), *checks])
     table.vouch(verified[0] if verified else None)
@@ -215,7 +231,7 @@ def _evaluate_and_route(
     history: dqdl.MetricHistory | None = None,
 ) -> StageResult:
     _remove(outputs.values())  # outputs of an earlier run (or attempt) must not pass for this one's
-    crawled, columns = _plan_columns(table, config.mapping, config.null_tokens, contract)
+    crawled, columns = _plan_columns(table, config.mapping, config.null_tokens, contract, config.repair_double_encoding)
     carried = [SOURCE_ROW, PARSE_PROBLEMS, *(RAW + name for name in columns.names if columns.keeps_raw(name))]
     prepared = dqdl.prepare(config.ruleset, _typed_rows(table, columns), carry=carried, history=history)
     good = _good_filter(columns, contract)
@@ -231,6 +247,8 @@ def _evaluate_and_route(
     summary: dict[str, Any] = {"source": table.source, "rows_in": rows_in, "column_mapping": config.mapping.describe()}
     summary |= {"columns_left_out": columns.extras, "null_tokens": list(config.null_tokens)}
     summary["analyzers"] = analyzers
+    summary |= {"double_encoded": crawled.double_encoded, "double_encoded_sample_rows": crawled.sample_rows}
+    summary["repair_double_encoding"] = config.repair_double_encoding
     if verdict.stop_reason:
         _remove([outputs[GOOD_ROWS_FILE], outputs[BAD_RECORDS_FILE]])
         summary |= {"rows_good": None, "rows_bad": None}
@@ -248,15 +266,14 @@ def _evaluate_and_route(
     summary |= verdict.summary() | {"reader": table.metadata()}
     summary["outputs"] = {name: str(path) for name, path in written.items()}
     outputs[RULE_OUTCOME_FILE].write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    return StageResult(summary, verdict, table, crawled, written)
+    return StageResult(summary, verdict, table, crawled.columns, written)
 
 
 def _typed_rows(table: LandedTable, columns: _Columns) -> pl.LazyFrame:
-    """The rows as the rules see them (mapped names, crawled types, tokens as nulls), carrying their number,
-    parse problems and landed text."""
+    """The rows as the rules see them (mapped names, crawled types, tokens as nulls, repairs made), carrying
+    their number, parse problems and landed text."""
     scan = table.scan().rename(columns.renames) if columns.renames else table.scan()
-    present = {name: crawl.without_null_tokens(pl.col(name), columns.null_tokens) for name in columns.names}
-    data = [crawl.typed(present[name], kind).alias(name) for name, kind in columns.types.items()]
+    data = [crawl.typed(columns.read(name), kind).alias(name) for name, kind in columns.types.items()]
     raw = [pl.col(name).alias(RAW + name) for name in columns.names if columns.keeps_raw(name)]
     return scan.with_row_index(SOURCE_ROW, offset=1).select(SOURCE_ROW, *data, PARSE_PROBLEMS, *raw)
 

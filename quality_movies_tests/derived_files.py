@@ -48,6 +48,22 @@ def scores_as_floats(records: Records) -> Records:
     return out
 
 
+def as_windows_1252(data: bytes) -> str:
+    """Bytes as Windows-1252 shows them; the five it leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) as Latin-1's
+    control characters, as Windows' own decoder shows them."""
+    return "".join(bytes([byte]).decode("cp1252", errors="ignore") or chr(byte) for byte in data)
+
+
+def double_encoded(records: Records) -> Records:
+    """Every field with a non-ASCII character double-encoded: its UTF-8 bytes read as Windows-1252 (`Giuffrè` is
+    written `GiuffrÃ¨`, `WALL·E` `WALLÂ·E`), as a tool that takes a UTF-8 export for a Windows file writes it."""
+    return [records[0], *([_double(field) for field in record] for record in records[1:])]
+
+
+def _double(field: str) -> str:
+    return field if field.isascii() else as_windows_1252(field.encode("utf-8"))
+
+
 def na_tokens(records: Records) -> Records:
     """Every empty field written `NA`, as a 2023 IMDb scrape writes missing values."""
     return [records[0], *([field or "NA" for field in record] for record in records[1:])]
@@ -78,6 +94,7 @@ DERIVATIONS: dict[str, Callable[[Records], Records]] = {
     "imdb_na_tokens.csv": na_tokens,
     "imdb_sql_export.csv": sql_export,
     "imdb_notebook_export.csv": notebook_export,
+    "imdb_double_encoded.csv": double_encoded,
 }
 
 

@@ -7,7 +7,7 @@ import dagster as dg
 from quality_movies.assets.failures import bad_input_explained
 from quality_movies.assets.landing import landed_file
 from quality_movies.assets.metadata import OWNERS, tags
-from quality_movies.crawl import CatalogColumns, crawl_head
+from quality_movies.crawl import CatalogColumns, Crawl, crawl_sample
 from quality_movies.partitions import landed_files
 from quality_movies.resources.catalog import Catalog
 from quality_movies.resources.lake import Lake
@@ -22,14 +22,19 @@ def crawl_landed(lake: Lake, key: str, null_tokens: Sequence[str] = ()) -> Catal
 
     The dataset's missing-value tokens are missing values for the crawler too, as for the quality step.
     """
+    return crawl_landed_sample(lake, key, null_tokens).columns
+
+
+def crawl_landed_sample(lake: Lake, key: str, null_tokens: Sequence[str] = ()) -> Crawl:
+    """The crawl of the landed file at `key` (columns and what its sample shows), from a sample at its head."""
     size = lake.describe(key).size
     with lake.scratch() as scratch:
         read = SAMPLE_BYTES
         while True:
             head = lake.read_head(key, read)
-            columns = crawl_head(head, len(head) >= size, scratch, source=key, null_tokens=null_tokens)
-            if columns is not None:
-                return columns
+            crawled = crawl_sample(head, len(head) >= size, scratch, source=key, null_tokens=null_tokens)
+            if crawled is not None:
+                return crawled
             read *= 4
 
 
@@ -75,7 +80,8 @@ def crawled_table(context: dg.AssetExecutionContext, lake: Lake, catalog: Catalo
 
     The columns are the landed file's (lower-cased), as Glue's crawler names them; the column mapping in
     force (Glue's "Change Schema" step, applied by the quality step) and the dataset's missing-value tokens
-    are in the metadata.
+    are in the metadata, with the values of the sample that look double-encoded (UTF-8 read as Windows-1252:
+    `GiuffrÃ¨`), by column, and whether the quality step repairs them (`repair_double_encoding`).
 
     The rules run on these types. The catalog keeps the last good schema: it is updated (`register_crawl`)
     only once the quality step has read the whole file and routed its rows, so a file that fails before
@@ -86,7 +92,8 @@ def crawled_table(context: dg.AssetExecutionContext, lake: Lake, catalog: Catalo
     key = lake.landing_key(context.partition_key)
     settings = load_ruleset()  # the quality step's: its mapping and missing-value tokens
     with bad_input_explained(key):
-        columns = crawl_landed(lake, key, settings.null_tokens)
+        crawled = crawl_landed_sample(lake, key, settings.null_tokens)
+    columns = crawled.columns
     table = catalog_table_name(lake)
     drift = schema_drift(catalog.get_columns(table), columns)
     drifted = any(drift.values())
@@ -97,6 +104,9 @@ def crawled_table(context: dg.AssetExecutionContext, lake: Lake, catalog: Catalo
             "schema_drift": dg.MetadataValue.json(drift),
             "column_mapping": dg.MetadataValue.json(settings.mapping.describe()),
             "null_tokens": dg.MetadataValue.json(list(settings.null_tokens)),
+            "double_encoded_values": dg.MetadataValue.json(crawled.double_encoded),
+            "double_encoded_sample_rows": crawled.sample_rows,
+            "repair_double_encoding": settings.repair_double_encoding,
         },
         check_results=[
             dg.AssetCheckResult(
