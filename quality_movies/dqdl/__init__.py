@@ -22,6 +22,7 @@ previous runs, given as ``history=`` (a ``MetricHistory``; ``dynamic.py``); with
 The engine knows nothing about Dagster: it takes text and a frame and returns outcomes.
 """
 
+from quality_movies.dqdl.analyzers import AnalyzerResult
 from quality_movies.dqdl.dynamic import MetricHistory, SeriesHistory
 from quality_movies.dqdl.evaluate import (
     FAIL_COLUMN,
@@ -29,7 +30,6 @@ from quality_movies.dqdl.evaluate import (
     PASS_COLUMN,
     RESULT_COLUMN,
     SKIP_COLUMN,
-    AnalyzerResult,
     Evaluation,
     Prepared,
     annotate,

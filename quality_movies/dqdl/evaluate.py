@@ -11,7 +11,6 @@ aggregates, collected together; only CustomSql statements run as queries of thei
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +18,7 @@ from functools import reduce
 
 import polars as pl
 
+from quality_movies.dqdl.analyzers import AnalyzerResult, analyzer_aggregates, analyzer_results
 from quality_movies.dqdl.catalogue import spec_for
 from quality_movies.dqdl.compiler import compile_rule
 from quality_movies.dqdl.conditions import Unevaluable
@@ -35,7 +35,6 @@ SKIP_COLUMN = "DataQualityRulesSkip"
 RESULT_COLUMN = "DataQualityEvaluationResult"
 OUTCOME_COLUMNS = (PASS_COLUMN, FAIL_COLUMN, SKIP_COLUMN, RESULT_COLUMN)
 _HELPER = "__dq_"
-_ANALYZER = "analyzer"  # the owner of an analyzer's aggregates: analyzer<index>
 
 
 @dataclass(frozen=True)
@@ -45,15 +44,6 @@ class Evaluation(ScoredRules):
     rows: pl.DataFrame
     rules: list[RuleOutcome]
     analyzers: list[AnalyzerResult] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class AnalyzerResult:
-    """What one ``Analyzers = [...]`` entry measured: metrics, no verdict (``error`` when it cannot be measured)."""
-
-    analyzer: str
-    metrics: dict[str, float]
-    error: str | None = None
 
 
 @dataclass
@@ -135,9 +125,7 @@ class _Compiled:
             if plan.error is None:
                 named = {**plan.metrics, **plan.extra}
                 exprs += [expr.alias(f"{index}\x1f{name}") for name, expr in named.items()]
-        for index, plan in enumerate(self.analyzers):
-            if plan.error is None:
-                exprs += [expr.alias(f"{_ANALYZER}{index}\x1f{name}") for name, expr in plan.metrics.items()]
+        exprs += analyzer_aggregates(self.analyzers)
         flags = dict.fromkeys(node.flag for node in [*self.leaves, *self.top] if node.flag)
         for flag in flags:
             exprs += [
@@ -187,14 +175,7 @@ class Prepared:
 
     def analyzers(self, measured: list[pl.DataFrame]) -> list[AnalyzerResult]:
         """What each analyzer measured, from the same collected ``measures`` as ``outcomes``."""
-        row = measured[0].row(0, named=True)
-        results = []
-        for index, plan in enumerate(self._compiled.analyzers):
-            error = plan.error or ("CustomSql is not gathered as an analyzer here" if plan.queries else None)
-            values = {name: row.get(f"{_ANALYZER}{index}\x1f{name}") for name in plan.metrics} if not error else {}
-            metrics = {name: float(v) for name, v in values.items() if isinstance(v, (int, float)) and math.isfinite(v)}
-            results.append(AnalyzerResult(plan.text, metrics, error))
-        return results
+        return analyzer_results(self._compiled.analyzers, measured[0].row(0, named=True))
 
 
 def prepare(
