@@ -9,8 +9,10 @@ its quarantine in one commit, so the rows that now pass move to the warehouse, t
 row is in exactly one place, and a second replay finds nothing more to move. The quality step writes the
 evaluation to dq_history and the rule checks as in any run.
 
-A file whose landed object is gone is refused, with the reason: the quality step reads and archives exactly the
-version `landed_file` fingerprinted, and that check is kept rather than bypassed for archive copies.
+A file whose landed object is gone is refused, with the reason and where its newest archive copy is; with
+`from_archive` (`--from-archive`) that copy is landed again first and replayed as any landed file. The quality
+step reads and archives exactly the version `landed_file` fingerprinted, and that check is kept: an archive copy
+is never read in place of the landed object.
 
 The counts reported are read back from the lake and the warehouse before and after the run, not computed.
 """
@@ -97,41 +99,72 @@ def quarantined_partitions(lake: Lake, instance: dg.DagsterInstance) -> list[str
     return sorted(key for key in partitions if quarantined_source_rows(lake, key))
 
 
-def refusal(lake: Lake, partition_key: str) -> str | None:
-    """Why the file cannot be replayed (None if it can): its landed object is gone."""
+class ReplayRefusedError(ValueError):
+    """The file cannot be replayed: its landed object is gone (and no archive copy may or can be landed again)."""
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What every file's replay needs: where it runs, and whether a gone file may be landed from its archive."""
+
+    home: Path
+    instance: dg.DagsterInstance
+    lake: Lake
+    warehouse: Warehouse
+    verbose: bool = False
+    from_archive: bool = False
+
+
+def newest_archive(lake: Lake, partition_key: str) -> str | None:
+    """The file's newest copy under `processed/` (the bytes its last successful run read), or None."""
+    archives = lake.list_objects(file_output_prefix(PROCESSED, partition_key))
+    return max(archives, key=lambda obj: obj.last_modified).key if archives else None
+
+
+def landed_for_replay(lake: Lake, partition_key: str, from_archive: bool) -> str | None:
+    """Check the file is landed, landing its newest archive copy again if allowed; the copy's key if it did.
+
+    The quality step reads and archives exactly the version `landed_file` fingerprinted, so an archive copy is
+    replayed by landing it again (a new version, fingerprinted as any landing), never read in its place.
+    """
     key = lake.landing_key(partition_key)
     if lake.exists(key):
         return None
-    archives = lake.list_objects(file_output_prefix(PROCESSED, partition_key))
-    newest = max(archives, key=lambda obj: obj.last_modified).key if archives else None
-    if newest is None:
-        return f"{lake.uri(key)} is not landed, and no run archived it: there is nothing of that file to replay"
-    return (
-        f"{lake.uri(key)} is no longer landed, and a replay re-reads the landed file (the whole file: dataset "
-        f"rules need it); its last ingested bytes are at {lake.uri(newest)}. Land it (or a corrected version) "
-        f"at {key} again, then replay"
-    )
+    archive = newest_archive(lake, partition_key)
+    if archive is None:
+        raise ReplayRefusedError(f"{lake.uri(key)} is not landed, and no run archived it: nothing to replay")
+    if not from_archive:
+        raise ReplayRefusedError(
+            f"{lake.uri(key)} is no longer landed, and a replay re-reads the landed file (the whole file: dataset "
+            f"rules need it); its last ingested bytes are at {lake.uri(archive)}. Replay with --from-archive to "
+            f"land that copy at {key} again, or land a corrected version there, then replay"
+        )
+    lake.copy(archive, key)
+    return archive
 
 
-def replay_file(
-    partition_key: str, home: Path, instance: dg.DagsterInstance, lake: Lake, warehouse: Warehouse, verbose: bool
-) -> dict[str, Any]:
+def replay_file(replay: Replay, partition_key: str) -> dict[str, Any]:
     """Replay one file: its placement before and after, the rows moved each way, and the run's outcome."""
+    lake, instance = replay.lake, replay.instance
     source_file = lake.landing_key(partition_key)
-    before = placement(lake, warehouse, partition_key)
+    before = placement(lake, replay.warehouse, partition_key)
     report: dict[str, Any] = {"source_file": source_file, "partition": partition_key, "before": before.counts()}
-    reason = refusal(lake, partition_key)
-    if reason is not None:
-        unmoved = dict.fromkeys(("after", "moved_to_warehouse", "moved_to_quarantine", "still_quarantined"))
-        return report | {"success": False, "refused": reason, "run_id": None, "error": reason} | unmoved
+    try:
+        archive = landed_for_replay(lake, partition_key, replay.from_archive)
+    except ReplayRefusedError as refused:
+        unmoved = dict.fromkeys(
+            ("landed_from_archive", "after", "moved_to_warehouse", "moved_to_quarantine", "still_quarantined")
+        )
+        return report | {"success": False, "refused": str(refused), "run_id": None, "error": str(refused)} | unmoved
     tags = {ETAG_TAG: lake.describe(source_file).etag, REPLAY_TAG: "cli"}  # the sensor sees this content taken
-    run_id = run_partition(home, replay_quarantine.name, partition_key, instance, verbose, tags)
+    run_id = run_partition(replay.home, replay_quarantine.name, partition_key, instance, replay.verbose, tags)
     summary = summarize_run(instance, run_id)
     run = instance.get_run_by_id(run_id)
-    after = placement(lake, warehouse, partition_key)
+    after = placement(lake, replay.warehouse, partition_key)
     return report | {
         "success": run is not None and run.status == dg.DagsterRunStatus.SUCCESS,
         "refused": None,
+        "landed_from_archive": None if archive is None else lake.uri(archive),
         "run_id": run_id,
         "error": summary.get("error"),
         "after": after.counts(),
@@ -144,14 +177,21 @@ def replay_file(
 
 
 def run_replay(
-    file: str | None, home: Path, verbose: bool = False, instance: dg.DagsterInstance | None = None
+    file: str | None,
+    home: Path,
+    verbose: bool = False,
+    instance: dg.DagsterInstance | None = None,
+    from_archive: bool = False,
 ) -> list[dict[str, Any]]:
-    """Replay the named file (object key or key under the landing prefix), or every file with quarantined rows."""
+    """Replay the named file (object key or key under the landing prefix), or every file with quarantined rows.
+
+    `from_archive` lets a file whose landed object is gone be landed again from its newest archive copy first.
+    """
     resources = resources_from_env(home)
     lake, warehouse = resolved(resources["lake"]), resolved(resources["warehouse"])
-    instance = instance or local_instance()
-    partitions = [partition_of(lake, file)] if file else quarantined_partitions(lake, instance)
-    return [replay_file(key, home, instance, lake, warehouse, verbose) for key in partitions]
+    replay = Replay(home, instance or local_instance(), lake, warehouse, verbose, from_archive)
+    partitions = [partition_of(lake, file)] if file else quarantined_partitions(lake, replay.instance)
+    return [replay_file(replay, key) for key in partitions]
 
 
 def report_lines(report: dict[str, Any]) -> list[str]:
@@ -164,6 +204,7 @@ def report_lines(report: dict[str, Any]) -> list[str]:
     state = "replayed" if report["success"] else f"replay FAILED ({report['error']})"
     return [
         f"{report['source_file']}: {state} in run {report['run_id']}",
+        *([f"  landed again from {report['landed_from_archive']}"] if report["landed_from_archive"] else []),
         f"  moved from quarantine to warehouse: {report['moved_to_warehouse']}",
         f"  still quarantined: {report['still_quarantined']}"
         + (f" (newly quarantined: {report['moved_to_quarantine']})" if report["moved_to_quarantine"] else ""),

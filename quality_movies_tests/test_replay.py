@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from quality_movies import cli
+from quality_movies.definitions import build_definitions
 from quality_movies.history import read_local_history
 from quality_movies.replay import quarantined_source_rows, run_replay
 from quality_movies.resources.lake import PROCESSED
@@ -43,6 +44,14 @@ def _warehouse_movies(warehouse) -> list[tuple[str, float]]:
         cursor = conn.cursor()
         cursor.execute("SELECT series_title, imdb_rating FROM movies.imdb_movies_rating")
         return sorted((title, float(rating)) for title, rating in cursor.fetchall())
+
+
+def _warehouse_history(warehouse) -> list[tuple[str, int]]:
+    """(run id, rows good) of each evaluation in the warehouse's dq_history, sorted."""
+    with warehouse.connection() as conn:
+        cursor = conn.cursor()
+        cursor.execute("SELECT DISTINCT run_id, rows_good FROM movies.dq_history")
+        return sorted((run_id, rows_good) for run_id, rows_good in cursor.fetchall())
 
 
 def _file_movies(frame: pl.DataFrame) -> list[tuple[str, float]]:
@@ -86,6 +95,8 @@ def test_replay_after_a_ruleset_fix_moves_exactly_the_newly_passing_rows_and_aga
     runs = read_local_history(pipeline.home / "lake").unique(["run_id", "rows_good"], maintain_order=True)
     assert runs["rows_good"].to_list() == [33, 322, 322]
     assert runs["run_id"].to_list()[1:] == [first["run_id"], second["run_id"]]
+    evaluations = [(runs["run_id"][0], 33), (first["run_id"], 322), (second["run_id"], 322)]
+    assert _warehouse_history(empty_warehouse) == sorted(evaluations)  # the warehouse's dq_history too
 
 
 def test_replay_of_a_corrected_relanded_file_moves_the_corrected_rows(strictly_ingested, tmp_path, empty_warehouse):
@@ -122,7 +133,7 @@ def test_replay_of_a_file_whose_landed_object_is_gone_is_refused_and_moves_nothi
     (report,) = run_replay("input_data/imdb_movies_rating.csv", pipeline.home, instance=pipeline.instance)
 
     assert not report["success"] and report["run_id"] is None
-    assert "is no longer landed" in report["refused"] and "Land it" in report["refused"]
+    assert "is no longer landed" in report["refused"] and "--from-archive" in report["refused"]
     (archive,) = pipeline.keys(PROCESSED)
     assert pipeline.lake.uri(archive) in report["refused"]  # where its last ingested bytes are
     assert report["before"] == {"warehouse_rows": 33, "quarantined_rows": ROWS - 33}
@@ -145,3 +156,31 @@ def test_replay_command_reports_the_counts_read_back(strictly_ingested, ruleset,
     assert "moved from quarantine to warehouse: 0\n" in printed
     assert "before: 322 in the warehouse, 678 quarantined\n" in printed
     assert "after: 322 in the warehouse, 678 quarantined\n" in printed
+
+
+def test_replay_from_the_archive_lands_the_last_ingested_bytes_again_and_moves_the_newly_passing_rows(
+    strictly_ingested, ruleset, empty_warehouse
+):
+    pipeline, partition_key = strictly_ingested
+    landed = pipeline.lake.landing_key(partition_key)
+    pipeline.lake.delete(landed)
+    (archive,) = pipeline.keys(PROCESSED)
+    ruleset(RELAXED)
+
+    (report,) = run_replay(landed, pipeline.home, instance=pipeline.instance, from_archive=True)
+
+    assert report["success"] and report["landed_from_archive"] == pipeline.lake.uri(archive)
+    assert pipeline.lake.path(landed).read_bytes() == IMDB_CSV.read_bytes()
+    assert (report["moved_to_warehouse"], report["after"]) == (289, {"warehouse_rows": 322, "quarantined_rows": 678})
+    assert _warehouse_movies(empty_warehouse) == _file_movies(_rated(8.0))
+
+
+def test_replay_job_runs_the_ingest_assets_for_a_chosen_partition(tmp_path):
+    defs = build_definitions(tmp_path)
+
+    replay, ingest = defs.resolve_job_def("replay_quarantine"), defs.resolve_job_def("ingest_landed_file")
+
+    assert replay.partitions_def == ingest.partitions_def
+    assert set(replay.asset_layer.selected_asset_keys) == set(ingest.asset_layer.selected_asset_keys)
+    assert set(replay.asset_layer.asset_graph.asset_check_keys) == set(ingest.asset_layer.asset_graph.asset_check_keys)
+    assert replay.tags["quality_movies/replay"] == "true" and "quarantine" in replay.description
