@@ -19,6 +19,7 @@ The counts reported are read back from the lake and the warehouse before and aft
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from quality_movies.run_summary import summarize_run
 from quality_movies.stage import SOURCE_ROW
 
 PARTITION_DIR = "source_file="
+BOUNDED = re.compile(r"~[0-9a-f]{32}(\.[^.]*)*$")  # `partitions.bounded_name`'s form of a name over 255 bytes
 
 
 @dataclass(frozen=True)
@@ -88,15 +90,26 @@ def partition_of(lake: Lake, file: str) -> str:
 def quarantined_partitions(lake: Lake, instance: dg.DagsterInstance) -> list[str]:
     """Partitions of every file whose quarantine holds rows, in key order.
 
-    Folder names are partition keys unless bounded (over 255 bytes); the known partitions and the landed files
-    give the full key back for those.
+    Folder names are partition keys unless bounded (keys over 255 bytes): the known partitions and the landed files
+    give the full key back for those, and a bounded folder neither of them explains is left out, since its name
+    is not the file's key.
     """
     known = {*instance.get_dynamic_partitions(landed_files.name)}
     known |= {lake.partition_key(found.key) for found in lake.list_objects(lake.landing_prefix)}
     by_folder = {file_output_prefix(BAD_RECORDS, key): key for key in known}
-    folders = {found.key.split("/run_id=")[0] for found in lake.list_objects(BAD_RECORDS)}
-    partitions = {by_folder.get(folder, folder.split(PARTITION_DIR, 1)[-1]) for folder in folders}
-    return sorted(key for key in partitions if quarantined_source_rows(lake, key))
+    partitions = set()
+    for found in lake.list_objects(BAD_RECORDS):
+        folder = found.key.split("/run_id=")[0]
+        name = folder.removeprefix(f"{BAD_RECORDS}/{PARTITION_DIR}")
+        partitions.add(by_folder.get(folder) or (None if BOUNDED.search(name) else name))
+    partitions.discard(None)
+    return sorted(key for key in partitions if _holds_rows(lake, key))
+
+
+def _holds_rows(lake: Lake, partition_key: str) -> bool:
+    """Whether the file's quarantine has a record (JSON Lines: an empty quarantine is an empty object)."""
+    key = file_quarantine_key(lake, partition_key)
+    return key is not None and lake.describe(key).size > 0
 
 
 class ReplayRefusedError(ValueError):

@@ -141,8 +141,13 @@ def test_replay_of_a_file_whose_landed_object_is_gone_is_refused_and_moves_nothi
     assert len(quarantined_source_rows(pipeline.lake, partition_key)) == ROWS - 33
 
 
-def test_replay_command_reports_the_counts_read_back(strictly_ingested, ruleset, monkeypatch, capsys):
+def test_replay_command_replays_each_file_with_quarantined_rows_and_reports_the_counts_read_back(
+    strictly_ingested, ruleset, tmp_path, monkeypatch, capsys
+):
     pipeline, _ = strictly_ingested
+    top = tmp_path / "top_rated.csv"  # the header and the five best-rated movies: nothing quarantined
+    top.write_text("".join(IMDB_CSV.read_text(encoding="utf-8").splitlines(keepends=True)[:6]), encoding="utf-8")
+    assert pipeline.run(pipeline.land(top)).success
     monkeypatch.setenv("QUALITY_MOVIES_HOME", str(pipeline.home))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)  # an ephemeral instance: files found from the lake alone
     ruleset(RELAXED)
