@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from quality_movies.assets.landing import ETAG_TAG, ingested_by
-from quality_movies.jobs import ingest_landed_file
+from quality_movies.jobs import ingest_landed_file, replay_quarantine
 from quality_movies.notifications import status_message
 from quality_movies.partitions import landed_files
 from quality_movies.resources.lake import OUTPUT_PREFIXES, Lake, LakeObject, RefusedObject
@@ -132,7 +132,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, lake: Lake) -> dg.Sensor
 
 
 @dg.run_failure_sensor(
-    monitored_jobs=[ingest_landed_file],
+    monitored_jobs=[ingest_landed_file, replay_quarantine],
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Reports ingest runs that failed outside any step (the step hooks report the others).",
 )
