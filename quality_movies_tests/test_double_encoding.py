@@ -18,7 +18,7 @@ from quality_movies.cli import main
 from quality_movies.landed_table import double_encoded_counts, repaired
 from quality_movies.resources.lake import LocalLake
 from quality_movies.ruleset_config import DEFAULT_RULESET, RulesetConfig, RulesetConfigError, load_ruleset
-from quality_movies.stage import BAD_RECORDS_FILE, GOOD_ROWS_FILE, SOURCE_ROW, StageResult, run_stage
+from quality_movies.stage import BAD_RECORDS_FILE, GOOD_ROWS_FILE, SOURCE_ROW, StageResult, read_as_crawled, run_stage
 from quality_movies_tests.conftest import Pipeline
 from quality_movies_tests.data_files import IMDB_CSV, TEST_DATA
 from quality_movies_tests.derived_files import DERIVED, read_records
@@ -145,6 +145,11 @@ def test_repairs_change_only_the_flagged_values() -> None:
     values = ["Aldo GiuffrÃ¨", "WALLÂ·E", "Aldo Giuffrè", None, "KÃ¥re Hedebrant", "Ã\x81lvaro", "plain", "8.5"]
     fixed = pl.DataFrame({"text": values}).select(repaired(pl.col("text")))["text"].to_list()
     assert fixed == ["Aldo Giuffrè", "WALL·E", "Aldo Giuffrè", None, "Kåre Hedebrant", "Álvaro", "plain", "8.5"]
+
+
+def test_recommend_reads_the_repaired_text_when_asked() -> None:
+    assert read_as_crawled(DOUBLE, repair=True).equals(read_as_crawled(IMDB_CSV))
+    assert not read_as_crawled(DOUBLE).equals(read_as_crawled(IMDB_CSV))
 
 
 def test_the_setting_must_be_true_or_false(tmp_path: Path) -> None:
