@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,12 +156,17 @@ def assert_conserved(routed: Routed) -> None:
     assert unexplained == [], f"bad rows without a reason: {unexplained}"
 
 
-REGION, BUCKET = "us-east-1", "reliability"
+REGION = "us-east-1"
 
 
 @pytest.fixture
 def s3_bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A bucket on a local S3 endpoint, named in the environment so the job's lake is an S3 lake."""
+    """A bucket of its own on a local S3 endpoint, named in the environment so the job's lake is an S3 lake.
+
+    Its own name: moto keeps one state per process, whatever server serves it, so a shared name would see
+    another test's objects.
+    """
+    bucket = f"reliability-{uuid.uuid4().hex[:12]}"
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -169,9 +175,9 @@ def s3_bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": REGION,
-        "QUALITY_MOVIES_BUCKET": BUCKET,
+        "QUALITY_MOVIES_BUCKET": bucket,
     }.items():
         monkeypatch.setenv(name, value)
-    boto3.client("s3", region_name=REGION, endpoint_url=f"http://{host}:{port}").create_bucket(Bucket=BUCKET)
-    yield BUCKET
+    boto3.client("s3", region_name=REGION, endpoint_url=f"http://{host}:{port}").create_bucket(Bucket=bucket)
+    yield bucket
     server.stop()
