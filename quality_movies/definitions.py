@@ -17,7 +17,8 @@ from quality_movies.jobs import ingest_landed_file, replay_quarantine
 from quality_movies.landing_events import QUEUE_URL_VARIABLE, LandingQueue, landing_events_sensor
 from quality_movies.resources.catalog import Catalog, GlueCatalog, LocalCatalog
 from quality_movies.resources.embedded_warehouse import EmbeddedWarehouse
-from quality_movies.resources.lake import NOTIFICATIONS, Lake, LocalLake
+from quality_movies.resources.lake import NOTIFICATIONS, Lake
+from quality_movies.resources.local_lake import LocalLake
 from quality_movies.resources.notifier import Notifier, OutboxNotifier, SnsNotifier
 from quality_movies.resources.s3_lake import S3Lake
 from quality_movies.resources.warehouse import RedshiftWarehouse, Warehouse

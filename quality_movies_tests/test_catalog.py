@@ -8,7 +8,7 @@ import polars as pl
 
 from quality_movies.assets.catalog import crawl_landed, schema_drift
 from quality_movies.crawl import SAMPLE_ROWS, infer_columns
-from quality_movies.resources.lake import LocalLake
+from quality_movies.resources.local_lake import LocalLake
 from quality_movies.ruleset_config import DEFAULT_RULESET, load_ruleset
 from quality_movies.stage import run_stage
 from quality_movies_tests.data_files import IMDB_CSV

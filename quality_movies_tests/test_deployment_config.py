@@ -21,7 +21,7 @@ from dagster_postgres.utils import pg_url_from_config
 from quality_movies.definitions import DeploymentConfigError, deployment_from_env, resources_from_env
 from quality_movies.resources.catalog import GlueCatalog, LocalCatalog
 from quality_movies.resources.embedded_warehouse import EmbeddedWarehouse
-from quality_movies.resources.lake import LocalLake
+from quality_movies.resources.local_lake import LocalLake
 from quality_movies.resources.notifier import OutboxNotifier, SnsNotifier
 from quality_movies.resources.s3_lake import S3Lake
 from quality_movies.resources.warehouse import RedshiftWarehouse

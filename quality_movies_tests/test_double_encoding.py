@@ -16,7 +16,7 @@ import pytest
 from quality_movies.assets.catalog import crawl_landed_sample
 from quality_movies.cli import main
 from quality_movies.landed_table import double_encoded_counts, repaired
-from quality_movies.resources.lake import LocalLake
+from quality_movies.resources.local_lake import LocalLake
 from quality_movies.ruleset_config import DEFAULT_RULESET, RulesetConfig, RulesetConfigError, load_ruleset
 from quality_movies.stage import BAD_RECORDS_FILE, GOOD_ROWS_FILE, SOURCE_ROW, StageResult, read_as_crawled, run_stage
 from quality_movies_tests.conftest import Pipeline

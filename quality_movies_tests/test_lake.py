@@ -4,7 +4,8 @@ import time
 import pytest
 
 from quality_movies.partitions import NAME_MAX_BYTES
-from quality_movies.resources.lake import LocalLake, UnsafeKeyError, run_output_key, staged_good_rows_key
+from quality_movies.resources.lake import UnsafeKeyError, run_output_key, staged_good_rows_key
+from quality_movies.resources.local_lake import LocalLake
 
 
 @pytest.mark.parametrize("key", ["../outside.csv", "input_data/../../x", "/etc/passwd", "", "a\\..\\b"])

@@ -1,7 +1,7 @@
 import pytest
 
 from quality_movies.partitions import NAME_MAX_BYTES, bounded_name, partition_key_for, relative_key_for
-from quality_movies.resources.lake import LocalLake
+from quality_movies.resources.local_lake import LocalLake
 
 KEYS = ["imdb.csv", "2024/07/top movies.csv", "a,b.csv", "100%/x.csv", "Björnstrand é.csv", "%2F.csv"]
 

@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from quality_movies.partitions import landed_files
-from quality_movies.resources.lake import LocalLake
+from quality_movies.resources.local_lake import LocalLake
 from quality_movies.sensors import LandingCursor
 from quality_movies_tests.landing_sensor_driver import LandingSensorDriver
 

@@ -11,7 +11,8 @@ from quality_movies.assets.warehouse import imdb_movies_rating, year_aggregated_
 from quality_movies.contract import DATA_COLUMNS, to_warehouse_types
 from quality_movies.partitions import landed_files
 from quality_movies.resources.embedded_warehouse import EmbeddedWarehouse
-from quality_movies.resources.lake import LocalLake, staged_good_rows_key
+from quality_movies.resources.lake import staged_good_rows_key
+from quality_movies.resources.local_lake import LocalLake
 from quality_movies.resources.warehouse import MAX_PREPARED_STATEMENTS, TABLE_COLUMNS
 from quality_movies.resources.warehouse_session import with_lineage
 from quality_movies_tests.conftest import IMDB_CSV, read_imdb

@@ -9,7 +9,8 @@ import dagster as dg
 from pydantic import Field
 
 from quality_movies.crawl import CatalogColumns
-from quality_movies.resources.lake import BAD_RECORDS, RULE_OUTCOME, Lake, write_whole
+from quality_movies.resources.lake import BAD_RECORDS, RULE_OUTCOME, Lake
+from quality_movies.resources.local_files import write_whole
 
 OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"  # Athena's OpenX JSON SerDe, for JSON Lines

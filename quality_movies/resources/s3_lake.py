@@ -12,8 +12,6 @@ from pydantic import Field
 
 from quality_movies.partitions import bounded_name
 from quality_movies.resources.lake import (
-    SCRATCH_PREFIX,
-    STALE_AFTER_SECONDS,
     Fingerprint,
     Lake,
     LakeObject,
@@ -21,9 +19,9 @@ from quality_movies.resources.lake import (
     Listing,
     RefusedObject,
     key_refusal,
-    remove_stale_folders,
     safe_key,
 )
+from quality_movies.resources.local_files import SCRATCH_PREFIX, STALE_AFTER_SECONDS, remove_stale_folders
 
 LINK_SECONDS = 7 * 24 * 3600
 MIB = 1024 * 1024

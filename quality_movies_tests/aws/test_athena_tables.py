@@ -134,7 +134,7 @@ def test_registering_the_same_crawl_again_makes_no_table_version(aws, registered
 
 
 def test_the_local_catalog_writes_the_same_definitions(tmp_path, staged):
-    from quality_movies.resources.lake import LocalLake
+    from quality_movies.resources.local_lake import LocalLake
 
     lake, catalog = LocalLake(root=str(tmp_path / "lake")), LocalCatalog(root=str(tmp_path / "catalog"))
     register_crawl(lake, catalog, staged[0])

@@ -29,7 +29,7 @@ import psutil
 import pytest
 
 from quality_movies.definitions import resolved, resources_from_env
-from quality_movies.resources.lake import LocalLake
+from quality_movies.resources.local_lake import LocalLake
 from quality_movies_tests.conftest import IMDB_CSV, expected_good
 
 REPO = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ import threading
 from collections.abc import Callable
 
 from quality_movies.resources.catalog import LocalCatalog
-from quality_movies.resources.lake import LocalLake
+from quality_movies.resources.local_lake import LocalLake
 
 REWRITES = 300
 

@@ -20,8 +20,8 @@ from quality_movies.resources.lake import (
     STAGING,
     Fingerprint,
     LandedFileChangedError,
-    LocalLake,
 )
+from quality_movies.resources.local_lake import LocalLake
 from quality_movies_tests.conftest import IMDB_CSV, Pipeline, expected_good, read_imdb
 
 NAME = "moving.csv"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from quality_movies.definitions import InvalidFlagError, warehouse_from_env
-from quality_movies.resources.lake import LocalLake
+from quality_movies.resources.local_lake import LocalLake
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from quality_movies.assets.catalog import crawl_landed
-from quality_movies.resources.lake import Lake, LocalLake
+from quality_movies.resources.lake import Lake
+from quality_movies.resources.local_lake import LocalLake
 from quality_movies.resources.s3_lake import S3Lake
 from quality_movies.ruleset_config import RulesetConfig
 from quality_movies.stage import BAD_RECORDS_FILE, GOOD_ROWS_FILE, StageResult, UnreadableFileError, run_stage

@@ -15,7 +15,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from quality_movies.resources.lake import STALE_AFTER_SECONDS, LocalLake
+from quality_movies.resources.local_files import STALE_AFTER_SECONDS
+from quality_movies.resources.local_lake import LocalLake
 from quality_movies_tests.conftest import IMDB_CSV, Pipeline, expected_good, read_imdb
 from quality_movies_tests.landing_sensor_driver import LandingSensorDriver
 

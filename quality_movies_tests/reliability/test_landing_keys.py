@@ -14,7 +14,8 @@ import dagster as dg
 import pytest
 
 from quality_movies.partitions import NAME_MAX_BYTES
-from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME, Lake, LocalLake, UnsafeKeyError
+from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME, Lake, UnsafeKeyError
+from quality_movies.resources.local_lake import LocalLake
 from quality_movies.resources.s3_lake import S3Lake
 from quality_movies.sensors import landing_sensor
 from quality_movies_tests.conftest import IMDB_CSV, Pipeline, expected_good, read_imdb

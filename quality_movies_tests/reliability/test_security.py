@@ -4,7 +4,8 @@ import dagster as dg
 import pytest
 
 from quality_movies.resources.embedded_warehouse import EmbeddedWarehouse
-from quality_movies.resources.lake import LocalLake, UnsafeKeyError
+from quality_movies.resources.lake import UnsafeKeyError
+from quality_movies.resources.local_lake import LocalLake
 from quality_movies.resources.warehouse import quote_identifier
 from quality_movies_tests.conftest import IMDB_CSV, Pipeline, expected_good
 
