@@ -33,6 +33,9 @@ def burst(request: pytest.FixtureRequest) -> Iterator[BurstOutcome]:
     root = Path(tempfile.mkdtemp(prefix="quality_movies_burst-"))
     env = BurstEnvironment(root)
     try:
+        # Started here and held by this process, the embedded PostgreSQL stays up between runs instead of
+        # starting and stopping with each: the test is about what each run does, not about that cost.
+        env.warehouse().ensure_table()
         outcome = run_burst(env, BURST_FILES)
         # The figure is for the reader of the CI log, so it goes past pytest's output capture.
         with request.config.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
