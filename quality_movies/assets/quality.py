@@ -28,6 +28,7 @@ from quality_movies.assets.metadata import (
     tags,
 )
 from quality_movies.assets.run_outputs import remove_earlier_outputs
+from quality_movies.metric_history import LakeMetricHistory
 from quality_movies.partitions import landed_files
 from quality_movies.resources.catalog import Catalog
 from quality_movies.resources.lake import (
@@ -243,7 +244,8 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
             # Only the landed_file step's version is read: the block fails if the object changed meanwhile,
             # before anything is stored, so a failed run leaves the lake and the warehouse as they were.
             with lake.local_file(key, fingerprint) as landed, bad_input_explained(key):
-                result = run_stage(landed, config, out, source=key)
+                history = LakeMetricHistory(lake, config.path, exclude_run=context.run_id)  # read only if asked
+                result = run_stage(landed, config, out, source=key, history=history)
             outcome_file = out / "rule_outcome.jsonl"
             outcome_file.write_text("".join(json.dumps(record) + "\n" for record in result.verdict.records()))
             outcome_key = _store_run_output(lake, RULE_OUTCOME, context, outcome_file)
