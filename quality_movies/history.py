@@ -35,7 +35,7 @@ HISTORY_SCHEMA: dict[str, pl.DataType] = {
     "rules_total": pl.Int64(),
     "rule_text": pl.String(),  # null only for a run without rules
     "check_name": pl.String(),
-    "outcome": pl.String(),  # Passed | Failed | Error
+    "outcome": pl.String(),  # Passed | Failed | Error; null for an analyzer (metrics without a verdict)
     "severity": pl.String(),
     "failing_rows": pl.Int64(),  # null for rules without row-level outcomes
     "metric": pl.String(),  # null for a rule that reports no metric
@@ -69,21 +69,23 @@ def history_rows(
     }
     rows = []
     for rule in rules:
-        measured = rule.get("metrics") or {None: None}
-        for metric, value in measured.items():
-            rows.append(
-                run
-                | {
-                    "rule_text": rule["rule"],
-                    "check_name": check_names.get(rule["rule"]),
-                    "outcome": rule["outcome"],
-                    "severity": rule.get("severity"),
-                    "failing_rows": rule.get("failing_rows"),
-                    "metric": metric,
-                    "metric_value": _finite(value),
-                }
-            )
+        judged = {
+            "rule_text": rule["rule"],
+            "check_name": check_names.get(rule["rule"]),
+            "outcome": rule["outcome"],
+            "severity": rule.get("severity"),
+            "failing_rows": rule.get("failing_rows"),
+        }
+        rows += _metric_rows(run | judged, rule.get("metrics"))
+    for analyzer in summary.get("analyzers") or []:  # metrics without a verdict: outcome null
+        rows += _metric_rows(run | {"rule_text": analyzer["analyzer"]}, analyzer.get("metrics"))
     return pl.DataFrame(rows or [run], schema=HISTORY_SCHEMA)
+
+
+def _metric_rows(row: dict[str, Any], metrics: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """`row` once per metric (once with no metric when there is none)."""
+    measured = metrics or {None: None}
+    return [row | {"metric": metric, "metric_value": _finite(value)} for metric, value in measured.items()]
 
 
 def local_history_files(lake_root: Path) -> list[tuple[str, Path]]:

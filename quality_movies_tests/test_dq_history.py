@@ -1,5 +1,6 @@
 """The data-quality history: every evaluation per file and run, in the lake (Parquet) and the warehouse."""
 
+import datetime as dt
 import json
 import re
 import subprocess
@@ -10,7 +11,7 @@ import pytest
 
 from quality_movies.assets.history import HISTORY_TABLE, history_key, latest_history_keys, replace_run_history
 from quality_movies.cli import main
-from quality_movies.history import HISTORY_FILE, HISTORY_PREFIX
+from quality_movies.history import HISTORY_FILE, HISTORY_PREFIX, history_rows
 from quality_movies.resources.lake import DQ_HISTORY
 from quality_movies_tests.conftest import Pipeline, expected_good
 from quality_movies_tests.data_files import IMDB_CSV, IMDB_LF_CSV
@@ -152,3 +153,20 @@ def test_a_file_the_ruleset_stops_still_leaves_its_evaluation_in_the_lake(
     history = pl.read_parquet(pipeline.lake.path(history_key(partition, result.run_id)))
     assert history.select("rows_in", "rows_good", "rows_bad", "rules_passed").unique().rows() == [(1000, None, None, 1)]
     assert set(history["outcome"]) == {"Passed", "Failed"}
+
+
+def test_analyzers_metrics_join_the_history_without_a_verdict():
+    summary = {
+        "ruleset": "movies.dqdl",
+        "rows_in": 10,
+        "rules": [{"rule": "RowCount > 0", "outcome": "Passed", "metrics": {"Dataset.*.RowCount": 10}}],
+        "analyzers": [{"analyzer": 'Completeness "genre"', "metrics": {"Column.genre.Completeness": 0.9}}],
+    }
+
+    rows = history_rows(summary, {"RowCount > 0": "rowcount_gt_0"}, SOURCE, dt.datetime(2026, 11, 30))
+
+    assert rows.select("rule_text", "outcome", "metric", "metric_value").rows() == [
+        ("RowCount > 0", "Passed", "Dataset.*.RowCount", 10.0),
+        ('Completeness "genre"', None, "Column.genre.Completeness", 0.9),
+    ]
+    assert rows["rules_total"].unique().to_list() == [1]  # an analyzer is not a rule
