@@ -1,17 +1,22 @@
-"""Issue 12's "done when" for dynamic rules and anomaly detection: files whose row counts drift are landed and run
-through the Dagster job one after the other; the dynamic RowCount rule and DetectAnomalies flag the outlier file, and
-only it, from the history the earlier runs left in the lake, and the first files report too little history."""
+"""Issue 12's "done when" for dynamic rules and anomaly detection.
+
+Files whose row counts drift are landed, sensed by the landing sensor and run through the Dagster job one after
+the other; the dynamic RowCount rule and DetectAnomalies flag the outlier file, and only it, from the history the
+earlier runs left in the lake, and the first files report too little history.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import polars as pl
 import pytest
 
 from quality_movies.resources.lake import RULE_OUTCOME
 from quality_movies_tests.conftest import Pipeline
 from quality_movies_tests.data_files import IMDB_CSV
+from quality_movies_tests.landing_sensor_driver import LandingSensorDriver
 
 DYNAMIC = "RowCount > avg(last(3)) * 0.8"
 ANOMALIES = 'DetectAnomalies "RowCount"'
@@ -48,16 +53,19 @@ def test_the_dynamic_rule_and_detect_anomalies_flag_the_outlier_file_and_only_it
     pipeline = Pipeline(clean_home)
 
     verdicts = []
-    for path in _landed_files(tmp_path):
-        partition = pipeline.land(path)
-        result = pipeline.run(partition)
-        assert result.success, partition
-        outcomes = _outcomes(pipeline, partition, result.run_id)
-        verdicts.append((outcomes[DYNAMIC]["outcome"], outcomes[ANOMALIES]["outcome"]))
-        if path.name.endswith("_6.csv"):
-            outlier = outcomes
-        elif path.name.endswith("_1.csv"):
-            first = outcomes
+    with dg.instance_for_test() as instance:
+        sensor = LandingSensorDriver(pipeline.lake, instance)
+        for path in _landed_files(tmp_path):
+            pipeline.lake.put_file(path, f"input_data/{path.name}")  # landed, then sensed as the daemon senses it
+            (request,) = sensor.settle()
+            partition = request.partition_key
+            result = pipeline.job.execute_in_process(partition_key=partition, instance=instance, tags=request.tags)
+            outcomes = _outcomes(pipeline, partition, result.run_id)
+            verdicts.append((outcomes[DYNAMIC]["outcome"], outcomes[ANOMALIES]["outcome"]))
+            if path.name.endswith("_6.csv"):
+                outlier = outcomes
+            elif path.name.endswith("_1.csv"):
+                first = outcomes
 
     assert verdicts == [
         ("Error", "Error"),  # no previous run
