@@ -129,26 +129,54 @@ def _size_targets(rows: int, results: dict[str, Measured]) -> list[str]:
     demo_ratio = demo["seconds"] / validate["seconds"]
     validate_ratio = validate["seconds"] / polars["seconds"]
     lines = [
-        _target(f"demo --file, {rows:,} rows", f"{demo['seconds']:.2f} s", f"validate {validate['seconds']:.2f} s",
-                f"{demo_ratio:.2f}x", f"≤ {DEMO_TO_VALIDATE:g}x", demo_ratio <= DEMO_TO_VALIDATE),
-        _target(f"demo --file peak RSS, {rows:,} rows", _gib(demo["peak_rss"]), "-", "-",
-                f"≤ {_gib(DEMO_PEAK)}", demo["peak_rss"] <= DEMO_PEAK,
-                f" (anonymous {_gib(demo['peak_heap'])}, the rest mapped file pages)"),
+        _target(
+            f"demo --file, {rows:,} rows",
+            f"{demo['seconds']:.2f} s",
+            f"validate {validate['seconds']:.2f} s",
+            f"{demo_ratio:.2f}x",
+            f"≤ {DEMO_TO_VALIDATE:g}x",
+            demo_ratio <= DEMO_TO_VALIDATE,
+        ),
+        _target(
+            f"demo --file peak RSS, {rows:,} rows",
+            _gib(demo["peak_rss"]),
+            "-",
+            "-",
+            f"≤ {_gib(DEMO_PEAK)}",
+            demo["peak_rss"] <= DEMO_PEAK,
+            f" (anonymous {_gib(demo['peak_heap'])}, the rest mapped file pages)",
+        ),
     ]
     if "warehouse-copy" in results:
         copy, insert = results["warehouse-copy"], results["warehouse-insert"]
         copy_rate, insert_rate = copy["rows"] / copy["seconds"], insert["rows"] / insert["seconds"]
         lines += [
-            _target(f"warehouse COPY, {copy['rows']:,} rows", f"{_rate(copy_rate)} rows/s",
-                    f"INSERT {_rate(insert_rate)} rows/s", f"{copy_rate / insert_rate:.1f}x",
-                    f"≥ {_rate(LOAD_ROWS_PER_SECOND)} rows/s", copy_rate >= LOAD_ROWS_PER_SECOND),
-            _target(f"warehouse COPY backend peak RSS, {copy['rows']:,}", _mib(copy["backend_peak_rss"]),
-                    f"INSERT {_mib(insert['backend_peak_rss'])}", "-", f"≤ {_mib(BACKEND_PEAK)}",
-                    copy["backend_peak_rss"] <= BACKEND_PEAK),
+            _target(
+                f"warehouse COPY, {copy['rows']:,} rows",
+                f"{_rate(copy_rate)} rows/s",
+                f"INSERT {_rate(insert_rate)} rows/s",
+                f"{copy_rate / insert_rate:.1f}x",
+                f"≥ {_rate(LOAD_ROWS_PER_SECOND)} rows/s",
+                copy_rate >= LOAD_ROWS_PER_SECOND,
+            ),
+            _target(
+                f"warehouse COPY backend peak RSS, {copy['rows']:,}",
+                _mib(copy["backend_peak_rss"]),
+                f"INSERT {_mib(insert['backend_peak_rss'])}",
+                "-",
+                f"≤ {_mib(BACKEND_PEAK)}",
+                copy["backend_peak_rss"] <= BACKEND_PEAK,
+            ),
         ]
     lines.append(
-        _target(f"validate, {rows:,} rows", f"{validate['seconds']:.2f} s", f"python -c {polars['seconds']:.2f} s",
-                f"{validate_ratio:.2f}x", f"≤ {VALIDATE_TO_POLARS:g}x", validate_ratio <= VALIDATE_TO_POLARS)
+        _target(
+            f"validate, {rows:,} rows",
+            f"{validate['seconds']:.2f} s",
+            f"python -c {polars['seconds']:.2f} s",
+            f"{validate_ratio:.2f}x",
+            f"≤ {VALIDATE_TO_POLARS:g}x",
+            validate_ratio <= VALIDATE_TO_POLARS,
+        )
     )
     return lines
 
@@ -156,8 +184,7 @@ def _size_targets(rows: int, results: dict[str, Measured]) -> list[str]:
 def target_lines(by_size: dict[int, dict[str, Measured]], small: dict[str, Measured]) -> list[str]:
     """The issue's targets at every size measured, each with its baseline, ratio and verdict."""
     lines = [
-        "\ntargets of 'One quality path' (stated at 1M rows, the demo's peak RSS at 5M; whole processes "
-        "unless named):",
+        "\ntargets of 'One quality path' (stated at 1M rows, the demo's peak RSS at 5M; whole processes unless named):",
         f"  {'case':<42}{'measured':>12}  {'baseline, same run':<26}{'ratio':>7}  {'target':<20}verdict",
     ]
     for rows, results in by_size.items():

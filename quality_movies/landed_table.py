@@ -94,9 +94,7 @@ class LandedTable:
         """
         if self.reader == "careful":
             return None
-        return self.scan().select(
-            pl.len().alias("rows"), pl.col(self.columns[-1]).is_null().sum().alias("suspects")
-        )
+        return self.scan().select(pl.len().alias("rows"), pl.col(self.columns[-1]).is_null().sum().alias("suspects"))
 
     def vouch(self, verified: pl.DataFrame | None) -> int:
         """The number of records, once `verification`'s result rules out padded records; else NotVouchedError.
