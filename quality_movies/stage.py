@@ -33,20 +33,17 @@ from typing import Any
 import polars as pl
 
 from quality_movies import crawl, dqdl
-from quality_movies.column_mapping import IDENTITY, ColumnMapping, HeaderMappingError
+from quality_movies.column_mapping import IDENTITY, ColumnMapping
+from quality_movies.columns_in_force import RAW, ColumnsInForce, plan_columns
 from quality_movies.contract import (
-    REQUIRED_COLUMNS,
     VIOLATIONS,
-    MissingColumnsError,
-    ParsedNumber,
     WarehouseRow,
-    check_required_columns,
     fits_expr,
     reasons_list,
     violation_reasons,
     warehouse_type_exprs,
 )
-from quality_movies.landed_table import PARSE_PROBLEMS, LandedTable, UnreadableFileError, read_then, repaired
+from quality_movies.landed_table import PARSE_PROBLEMS, LandedTable, UnreadableFileError, read_then
 from quality_movies.ruleset_config import RulesetConfig
 from quality_movies.verdict import Verdict
 
@@ -57,7 +54,6 @@ GOOD_ROWS_FILE = "good_rows.parquet"
 BAD_RECORDS_FILE = "bad_records.jsonl"
 RULE_OUTCOME_FILE = "rule_outcome.json"
 SAMPLED_BAD_RECORDS = 10_000  # where rows failing each rule are looked for, to show a few
-RAW = "__raw__"  # the landed text of a typed column `x` travels as `__raw__x`, invisible to the rules
 
 
 @dataclass(frozen=True)
@@ -145,78 +141,10 @@ def read_as_crawled(
         return read_then(path, Path(scratch), source or str(path), work)
 
 
-@dataclass(frozen=True)
-class _Columns:
-    """The file's columns as the stage handles them: named as mapped, typed as crawled, tokens as nulls,
-    text repaired where the dataset asks for it (`repair`: text columns' double-encoded values).
-
-    A column's landed text travels beside its typed value as `__raw__<name>` wherever the two can differ
-    (a typed column; any column once missing-value tokens or repairs are set): the quarantine keeps the
-    landed text.
-    """
-
-    renames: dict[str, str]  # landed name -> name in force, where they differ
-    types: dict[str, str]  # crawler type by name in force, in file order
-    null_tokens: tuple[str, ...]
-    extras: list[str]  # names in force that are not loaded (left out of the warehouse)
-    repair: bool = False
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(self.types)
-
-    def keeps_raw(self, name: str) -> bool:
-        return self.types[name] != crawl.STRING or bool(self.null_tokens) or self.repair
-
-    def read(self, name: str) -> pl.Expr:
-        """The landed text as the rules read it, before typing: tokens as null, text columns repaired."""
-        present = crawl.without_null_tokens(pl.col(name), self.null_tokens)
-        return repaired(present) if self.repair and self.types[name] == crawl.STRING else present
-
-    def landed(self, name: str) -> pl.Expr:
-        """The column's text exactly as it landed."""
-        return pl.col(RAW + name) if self.keeps_raw(name) else pl.col(name)
-
-    def text(self, name: str) -> pl.Expr:
-        """The landed text with missing-value tokens as null: what the type checks and the contract read."""
-        if self.types[name] == crawl.STRING:
-            return pl.col(name)  # the rules' own column: text, tokens already null, repaired if asked
-        return crawl.without_null_tokens(pl.col(RAW + name), self.null_tokens)
-
-    def parsed(self, name: str) -> ParsedNumber | None:
-        """The rules' column where it holds the text parsed as a number: the contract need not parse it again."""
-        kind = self.types.get(name)
-        return ParsedNumber(pl.col(name), crawl.POLARS_TYPES[kind]) if kind in (crawl.BIGINT, crawl.DOUBLE) else None
-
-    def misfits(self, name: str) -> pl.Expr:
-        """True where text is present but does not fit the crawled type: the rules' value is null."""
-        return self.text(name).is_not_null() & pl.col(name).is_null()
-
-
-def _plan_columns(
-    table: LandedTable, mapping: ColumnMapping, null_tokens: tuple[str, ...], contract: bool, repair: bool
-) -> tuple[crawl.Crawl, _Columns]:
-    """The crawl (landed names, for the catalog) and how the stage names, types and reads the columns."""
-    try:
-        names = mapping.names_in_force(table.columns, table.source)
-        extras = mapping.extras(names, REQUIRED_COLUMNS, table.source) if contract else []
-        if contract:
-            check_required_columns(list(names.values()), table.source)
-    except (HeaderMappingError, MissingColumnsError) as error:
-        mapped = (
-            f" (columns mapped by {mapping.path})" if mapping.path and isinstance(error, MissingColumnsError) else ""
-        )
-        raise MissingColumnsError(f"{error}{mapped}") from error
-    crawled = crawl.crawl_records(crawl.first_records(table), null_tokens)
-    types = {names[c["name"]]: mapping.casts.get(names[c["name"]], c["type"]) for c in crawled.columns}
-    renames = {landed: name for landed, name in names.items() if landed != name}
-    return crawled, _Columns(renames, types, null_tokens, extras, repair)
-
-
 def _crawled_frame(
     table: LandedTable, mapping: ColumnMapping, null_tokens: tuple[str, ...], repair: bool
 ) -> pl.DataFrame:
-    _, columns = _plan_columns(table, mapping, null_tokens, contract=False, repair=repair)
+    _, columns = plan_columns(table, mapping, null_tokens, contract=False, repair=repair)
     checks = [check for check in [table.verification()] if check is not None]
     frame, *verified = pl.collect_all([_typed_rows(table, columns).select(columns.names), *checks])
     table.vouch(verified[0] if verified else None)
@@ -231,7 +159,7 @@ def _evaluate_and_route(
     history: dqdl.MetricHistory | None = None,
 ) -> StageResult:
     _remove(outputs.values())  # outputs of an earlier run (or attempt) must not pass for this one's
-    crawled, columns = _plan_columns(table, config.mapping, config.null_tokens, contract, config.repair_double_encoding)
+    crawled, columns = plan_columns(table, config.mapping, config.null_tokens, contract, config.repair_double_encoding)
     carried = [SOURCE_ROW, PARSE_PROBLEMS, *(RAW + name for name in columns.names if columns.keeps_raw(name))]
     prepared = dqdl.prepare(config.ruleset, _typed_rows(table, columns), carry=carried, history=history)
     good = _good_filter(columns, contract)
@@ -269,7 +197,7 @@ def _evaluate_and_route(
     return StageResult(summary, verdict, table, crawled.columns, written)
 
 
-def _typed_rows(table: LandedTable, columns: _Columns) -> pl.LazyFrame:
+def _typed_rows(table: LandedTable, columns: ColumnsInForce) -> pl.LazyFrame:
     """The rows as the rules see them (mapped names, crawled types, tokens as nulls, repairs made), carrying
     their number, parse problems and landed text."""
     scan = table.scan().rename(columns.renames) if columns.renames else table.scan()
@@ -278,7 +206,7 @@ def _typed_rows(table: LandedTable, columns: _Columns) -> pl.LazyFrame:
     return scan.with_row_index(SOURCE_ROW, offset=1).select(SOURCE_ROW, *data, PARSE_PROBLEMS, *raw)
 
 
-def _good_filter(columns: _Columns, contract: bool) -> pl.Expr:
+def _good_filter(columns: ColumnsInForce, contract: bool) -> pl.Expr:
     """True for rows bound for the warehouse: every rule passed, read as written, values fit their types.
 
     Built from cheap tests, never null, so that good and bad rows are exact complements and the reasons
@@ -292,7 +220,7 @@ def _good_filter(columns: _Columns, contract: bool) -> pl.Expr:
     return pl.all_horizontal(passed, *fits).fill_null(False)
 
 
-def _bad_record_columns(columns: _Columns, contract: bool) -> list[pl.Expr]:
+def _bad_record_columns(columns: ColumnsInForce, contract: bool) -> list[pl.Expr]:
     """A quarantined record: its number, its text as it landed, Glue's outcome columns and every reason."""
     typed = {name: kind for name, kind in columns.types.items() if kind != crawl.STRING}
     misfits = [
@@ -305,7 +233,7 @@ def _bad_record_columns(columns: _Columns, contract: bool) -> list[pl.Expr]:
     return [pl.col(SOURCE_ROW), *landed, *(pl.col(name) for name in dqdl.OUTCOME_COLUMNS), violations]
 
 
-def _good_row_columns(columns: _Columns, contract: bool) -> list[pl.Expr]:
+def _good_row_columns(columns: ColumnsInForce, contract: bool) -> list[pl.Expr]:
     """Good rows as they leave the stage: the warehouse's typed columns, or without the contract the raw text."""
     if contract:
         return warehouse_type_exprs(raw=columns.text, parsed=columns.parsed)
