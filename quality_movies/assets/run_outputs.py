@@ -1,22 +1,23 @@
 """A run's per-file outputs in the lake, and when they become the file's outputs.
 
-A run writes its quarantine (`bad_records/`) and its archive copy (`processed/`) before the warehouse
-commit, beside the file's earlier ones, never over them. The load step removes the earlier quarantine
-once its commit is done (a file has one quarantine: its rows not in the warehouse); archives are kept,
-one per successful run, as the record of the bytes each loaded. A quality or load step that fails
-removes what its run wrote (`discard_outputs_of_failed_steps`), so a failed run leaves the warehouse,
-the quarantine and the archive as the last successful run left them. Rule outcomes are a report of
-the evaluation, kept even when a run stops: each run's replaces the previous one at once.
+A run writes its quarantine (`bad_records/`) and its archive copy (`processed/`, the bytes it read) before the
+warehouse commit, beside the file's earlier ones, never over them; the load step removes the earlier ones once
+its commit is done (the file's quarantine and archive are those of the rows the warehouse holds, as the
+recipe's `processed/` copy of a file is replaced when the file is processed again). A quality or load step that
+fails removes what its run wrote (`discard_outputs_of_failed_steps`), and what a killed run left is removed by
+the file's next commit, so the warehouse, the quarantine and the archive always tell the last successful run's
+story. Rule outcomes are a report of the evaluation, kept even when a run stops: each run's replaces the
+previous one at once.
 """
 
 import dagster as dg
 
 from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, Lake, file_output_prefix, run_output_key
 
-# What a run writes that only its warehouse commit makes the file's: removed if the run fails before it.
+STAGED_ROWS = dg.AssetKey("good_rows")  # materialized by the quality step once the rows are staged
+# What a run writes that only its warehouse commit makes the file's: removed if the run fails before it,
+# and the earlier runs' removed once it commits.
 COMMITTED_WITH_LOAD = (BAD_RECORDS, PROCESSED)
-# Of those, what the commit replaces: the quarantine stands for the rows the warehouse does not hold.
-REPLACED_WITH_LOAD = (BAD_RECORDS,)
 
 
 def run_prefix(prefix: str, partition_key: str, run_id: str) -> str:
@@ -46,15 +47,27 @@ def remove_run_outputs(lake: Lake, partition_key: str, run_id: str) -> None:
         lake.delete_prefix(run_prefix(prefix, partition_key, run_id))
 
 
-def committed(context: dg.AssetExecutionContext, lake: Lake) -> None:
-    """After the warehouse commit: this run's quarantine is the file's; drop the earlier ones.
+def routing_run(context: dg.AssetExecutionContext) -> str:
+    """The run whose quality step staged the rows this load loads: its quarantine and archive go with them.
+
+    Usually this run; another one when the load runs apart from the routing (a re-execution from failure, or
+    the warehouse asset materialized alone), which is why it is read from the staged rows' materialization.
+    """
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=STAGED_ROWS, asset_partitions=[context.partition_key]), limit=1
+    ).records
+    return records[0].run_id if records else context.run_id
+
+
+def committed(context: dg.AssetExecutionContext, lake: Lake, routed_by: str) -> None:
+    """After the warehouse commit: the routing run's quarantine and archive are the file's; drop the others.
 
     Best effort: the rows are committed, so this step must not fail now (the failure hook would remove the
     quarantine of committed rows). Earlier outputs left behind are removed by the file's next load.
     """
-    for prefix in REPLACED_WITH_LOAD:
+    for prefix in COMMITTED_WITH_LOAD:
         try:
-            remove_earlier_outputs(lake, prefix, context.partition_key, context.run_id)
+            remove_earlier_outputs(lake, prefix, context.partition_key, routed_by)
         except Exception as error:  # noqa: BLE001 - any storage error; the next load tries again
             context.log.warning(f"earlier {prefix} outputs of {context.partition_key} are left for later: {error}")
 

@@ -5,7 +5,7 @@ import polars as pl
 
 from quality_movies.assets.history import latest_file_history, replace_run_history
 from quality_movies.assets.metadata import OWNERS, per_file_check, tags, warehouse_schema
-from quality_movies.assets.run_outputs import committed
+from quality_movies.assets.run_outputs import committed, routing_run
 from quality_movies.partitions import landed_files
 from quality_movies.resources.lake import Lake, staged_good_rows_key
 from quality_movies.resources.warehouse import SCHEMA, TABLE, VIEW, Warehouse
@@ -69,6 +69,7 @@ def imdb_movies_rating(context: dg.AssetExecutionContext, lake: Lake, warehouse:
     """
     source_file = lake.landing_key(context.partition_key)
     good_rows = staged_good_rows(lake, context.partition_key)
+    routed_by = routing_run(context)  # read before the load: a later routing run must not pass for it
     staged = good_rows.select(pl.len()).collect().item()
     evaluated = latest_file_history(lake, context.partition_key)
     with warehouse.session() as session:  # one connection for the whole step
@@ -76,7 +77,7 @@ def imdb_movies_rating(context: dg.AssetExecutionContext, lake: Lake, warehouse:
         # The evaluation's history first, in a transaction of its own: the rows' commit stays the step's last act.
         in_history = replace_run_history(session, source_file, *evaluated) if evaluated else 0
         in_table = session.replace_file_rows(source_file, good_rows, context.run_id)
-    committed(context, lake)  # this run's quarantine is now the file's; nothing after it may fail
+    committed(context, lake, routed_by)  # their quarantine and archive are now the file's; nothing after may fail
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": in_table,
