@@ -11,10 +11,11 @@ import pytest
 from quality_movies.cli import main
 from quality_movies.contract import MissingColumnsError
 from quality_movies.ruleset_config import DEFAULT_RULESET, RulesetConfigError, load_ruleset
-from quality_movies.stage import BAD_RECORDS_FILE, GOOD_ROWS_FILE, StageResult, run_stage
+from quality_movies.stage import GOOD_ROWS_FILE, StageResult, run_stage
 from quality_movies_tests.conftest import Pipeline
 from quality_movies_tests.data_files import IMDB_CSV
 from quality_movies_tests.derived_files import DERIVED, read_records, write_records
+from quality_movies_tests.stage_outputs import bad_records_of, crawled_metadata, good_rows_of
 
 RULES = DEFAULT_RULESET.parent
 SQL_MAPPING = RULES / "sql_export.mapping.toml"
@@ -28,14 +29,6 @@ def original(tmp_path_factory: pytest.TempPathFactory) -> StageResult:
     return run_stage(IMDB_CSV, load_ruleset(DEFAULT_RULESET), tmp_path_factory.mktemp("original"), source="movies.csv")
 
 
-def _good(result: StageResult) -> pl.DataFrame:
-    return pl.read_parquet(result.outputs[GOOD_ROWS_FILE])
-
-
-def _bad(result: StageResult) -> pl.DataFrame:
-    return pl.read_ndjson(result.outputs[BAD_RECORDS_FILE], infer_schema_length=None)
-
-
 @pytest.mark.parametrize(("export", "mapping"), [(SQL_EXPORT, SQL_MAPPING), (NOTEBOOK_EXPORT, NOTEBOOK_MAPPING)])
 def test_a_renamed_export_loads_like_the_original_with_its_shipped_mapping(
     tmp_path: Path, original: StageResult, export: Path, mapping: Path
@@ -43,7 +36,7 @@ def test_a_renamed_export_loads_like_the_original_with_its_shipped_mapping(
     result = run_stage(export, load_ruleset(DEFAULT_RULESET, mapping=mapping), tmp_path, source="movies.csv")
 
     assert (result.rows_good, result.rows_bad) == (original.rows_good, original.rows_bad) == (33, 967)
-    assert _good(result).equals(_good(original))
+    assert good_rows_of(result).equals(good_rows_of(original))
     failing = {rule.rule: rule.failing_rows for rule in result.verdict.rules}
     assert failing == {rule.rule: rule.failing_rows for rule in original.verdict.rules}
     assert result.summary["column_mapping"]["mapping"] == str(mapping)
@@ -58,8 +51,8 @@ def test_left_out_columns_are_not_loaded_but_kept_in_the_quarantine(tmp_path: Pa
     result = run_stage(NOTEBOOK_EXPORT, load_ruleset(DEFAULT_RULESET, mapping=NOTEBOOK_MAPPING), tmp_path)
 
     assert result.summary["columns_left_out"] == ["rank"]
-    assert "rank" not in _good(result).columns
-    bad = _bad(result)
+    assert "rank" not in good_rows_of(result).columns
+    bad = bad_records_of(result)
     assert bad.columns[:3] == ["source_row", "rank", "poster_link"]
     assert (bad["rank"].cast(pl.Int64) == bad["source_row"]).all()  # the rank as it landed, row by row
 
@@ -165,7 +158,6 @@ def test_the_dagster_job_loads_a_renamed_export_and_shows_the_mapping(
     assert result.success
     empty_warehouse.ensure_table()
     assert empty_warehouse.query_one("count_table_rows")[0] == 33
-    (crawled,) = [e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "crawled_table"]
-    metadata = crawled.materialization.metadata
+    metadata = crawled_metadata(result)
     assert metadata["column_mapping"].value["mapping"] == str(NOTEBOOK_MAPPING)
     assert metadata["column_mapping"].value["columns"]["imdb rating"] == "imdb_rating"

@@ -18,10 +18,11 @@ from quality_movies.cli import main
 from quality_movies.landed_table import double_encoded_counts, repaired
 from quality_movies.resources.local_lake import LocalLake
 from quality_movies.ruleset_config import DEFAULT_RULESET, RulesetConfig, RulesetConfigError, load_ruleset
-from quality_movies.stage import BAD_RECORDS_FILE, GOOD_ROWS_FILE, SOURCE_ROW, StageResult, read_as_crawled, run_stage
+from quality_movies.stage import SOURCE_ROW, StageResult, read_as_crawled, run_stage
 from quality_movies_tests.conftest import Pipeline
 from quality_movies_tests.data_files import IMDB_CSV, TEST_DATA
 from quality_movies_tests.derived_files import DERIVED, read_records
+from quality_movies_tests.stage_outputs import bad_records_of, crawled_metadata, good_rows_of, ruleset_with
 
 DOUBLE = DERIVED / "imdb_double_encoded.csv"
 KEY = "input_data/movies.csv"
@@ -39,18 +40,7 @@ EXPECTED = _non_ascii_values_per_column(IMDB_CSV)
 
 def _with_repair(folder: Path, setting: str = "true") -> RulesetConfig:
     """The default ruleset with `repair_double_encoding` set beside it."""
-    ruleset = folder / "movies.dqdl"
-    ruleset.write_text(DEFAULT_RULESET.read_text())
-    ruleset.with_suffix(".toml").write_text(f"repair_double_encoding = {setting}\n")
-    return load_ruleset(ruleset)
-
-
-def _good(result: StageResult) -> pl.DataFrame:
-    return pl.read_parquet(result.outputs[GOOD_ROWS_FILE])
-
-
-def _bad(result: StageResult) -> pl.DataFrame:
-    return pl.read_ndjson(result.outputs[BAD_RECORDS_FILE], infer_schema_length=None)
+    return ruleset_with(folder, f"repair_double_encoding = {setting}\n")
 
 
 @pytest.fixture(scope="module")
@@ -109,17 +99,17 @@ def test_without_the_setting_values_load_as_they_landed(tmp_path: Path, original
 
     assert (result.rows_good, result.rows_bad) == (33, 967)
     assert result.summary["double_encoded"] == EXPECTED
-    good = _good(result)
+    good = good_rows_of(result)
     assert "Aldo GiuffrÃ¨" in good["star4"].to_list()  # no silent change: the text as it landed
-    assert not good.equals(_good(original))
+    assert not good.equals(good_rows_of(original))
 
 
 def test_with_repairs_the_file_loads_as_the_original(tmp_path: Path, original: StageResult) -> None:
     result = run_stage(DOUBLE, _with_repair(tmp_path), tmp_path / "out", source="movies.csv")
 
     assert (result.rows_good, result.rows_bad) == (original.rows_good, original.rows_bad) == (33, 967)
-    assert _good(result).equals(_good(original))  # `Aldo Giuffrè` among them
-    assert "Aldo Giuffrè" in _good(result)["star4"].to_list()
+    assert good_rows_of(result).equals(good_rows_of(original))  # `Aldo Giuffrè` among them
+    assert "Aldo Giuffrè" in good_rows_of(result)["star4"].to_list()
     failing = {rule.rule: rule.failing_rows for rule in result.verdict.rules}
     assert failing == {rule.rule: rule.failing_rows for rule in original.verdict.rules}
     assert result.summary["double_encoded"] == EXPECTED
@@ -133,8 +123,8 @@ def test_with_repairs_the_quarantine_keeps_the_text_as_it_landed(tmp_path: Path,
     landed = pl.DataFrame(records, schema=[name.lower() for name in header], orient="row").with_row_index(
         SOURCE_ROW, offset=1
     )
-    bad = _bad(result)
-    assert bad[SOURCE_ROW].to_list() == _bad(original)[SOURCE_ROW].to_list()
+    bad = bad_records_of(result)
+    assert bad[SOURCE_ROW].to_list() == bad_records_of(original)[SOURCE_ROW].to_list()
     as_landed = landed.filter(pl.col(SOURCE_ROW).is_in(bad[SOURCE_ROW].implode()))
     for name in EXPECTED:
         assert bad[name].to_list() == as_landed[name].to_list()  # e.g. `KÃ¥re Hedebrant`, not `Kåre Hedebrant`
@@ -192,8 +182,7 @@ def test_the_dagster_job_repairs_and_the_catalog_shows_the_counts(
         assert cursor.fetchone()[0] == 1
         cursor.execute("SELECT count(*) FROM movies.imdb_movies_rating")
         assert cursor.fetchone()[0] == 33
-    (crawled,) = [e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "crawled_table"]
-    metadata = crawled.materialization.metadata
+    metadata = crawled_metadata(result)
     assert metadata["double_encoded_values"].value == EXPECTED
     assert metadata["repair_double_encoding"].value is True
     assert metadata["double_encoded_sample_rows"].value == 1000

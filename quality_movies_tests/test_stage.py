@@ -28,6 +28,7 @@ from quality_movies.stage import (
     run_stage,
 )
 from quality_movies_tests.data_files import IMDB_CSV
+from quality_movies_tests.stage_outputs import bad_records_of, good_rows_of, ruleset_with
 
 YEAR_RULE = 'ColumnValues "released_year" matches "[0-9]{4}"'
 
@@ -41,22 +42,6 @@ def config() -> RulesetConfig:
 def real(config: RulesetConfig, tmp_path_factory: pytest.TempPathFactory) -> StageResult:
     """The stage on the real file as it landed."""
     return run_stage(IMDB_CSV, config, tmp_path_factory.mktemp("real"), source=IMDB_CSV.name)
-
-
-def _with_settings(folder: Path, settings: str) -> RulesetConfig:
-    """The default ruleset with other settings beside it."""
-    ruleset = folder / "movies.dqdl"
-    ruleset.write_text(DEFAULT_RULESET.read_text())
-    ruleset.with_suffix(".toml").write_text(settings)
-    return load_ruleset(ruleset)
-
-
-def _good(result: StageResult) -> pl.DataFrame:
-    return pl.read_parquet(result.outputs[GOOD_ROWS_FILE])
-
-
-def _bad(result: StageResult) -> pl.DataFrame:
-    return pl.read_ndjson(result.outputs[BAD_RECORDS_FILE], infer_schema_length=None)
 
 
 def _expected_good(path: Path) -> list[tuple[int, str]]:
@@ -94,7 +79,7 @@ def _csv(path: Path, frame: pl.DataFrame) -> Path:
 def test_default_ruleset_keeps_the_rows_worked_out_independently(real: StageResult) -> None:
     expected = _expected_good(IMDB_CSV)
     assert len(expected) == 33
-    assert _good(real)["series_title"].to_list() == [title for _, title in expected]
+    assert good_rows_of(real)["series_title"].to_list() == [title for _, title in expected]
     assert (real.rows_in, real.rows_good, real.rows_bad) == (1000, 33, 967)
 
 
@@ -114,14 +99,14 @@ def test_default_ruleset_outcomes_on_the_real_file(real: StageResult) -> None:
 
 
 def test_apollo_13s_year_pg_fails_the_released_year_rule(real: StageResult) -> None:
-    apollo = _bad(real).filter(pl.col("series_title") == "Apollo 13")
+    apollo = bad_records_of(real).filter(pl.col("series_title") == "Apollo 13")
     assert apollo["released_year"].to_list() == ["PG"]
     assert YEAR_RULE in apollo[dqdl.FAIL_COLUMN].item().to_list()
     assert real.failing_samples(YEAR_RULE)["series_title"].to_list() == ["Apollo 13"]
 
 
 def test_bad_records_have_crawled_names_their_record_number_and_the_outcome_columns(real: StageResult) -> None:
-    bad = _bad(real)
+    bad = bad_records_of(real)
     assert bad.columns == [SOURCE_ROW, *REQUIRED_COLUMNS, *dqdl.OUTCOME_COLUMNS, VIOLATIONS]
     # Good rows carry no record number (they go to the warehouse as its columns): the bad rows' numbers
     # are exactly the records that were not kept.
@@ -133,13 +118,13 @@ def test_bad_records_have_crawled_names_their_record_number_and_the_outcome_colu
 def test_bad_records_keep_the_text_as_it_landed(real: StageResult) -> None:
     with IMDB_CSV.open(newline="", encoding="utf-8") as file:
         landed = {n: row for n, row in enumerate(csv.DictReader(file), start=1)}
-    for record in _bad(real).head(50).iter_rows(named=True):
+    for record in bad_records_of(real).head(50).iter_rows(named=True):
         row = {key.lower(): value or None for key, value in landed[record[SOURCE_ROW]].items()}
         assert {name: record[name] for name in REQUIRED_COLUMNS} == row
 
 
 def test_good_rows_take_the_warehouse_types_and_satisfy_the_model(real: StageResult) -> None:
-    good = _good(real)
+    good = good_rows_of(real)
     WarehouseRow.validate(good)
     assert good.schema == pl.Schema({column.name: column.dtype for column in DATA_COLUMNS})
     assert (good.schema["imdb_rating"], good.schema["meta_score"]) == (pl.Float64, pl.Int64)
@@ -165,7 +150,7 @@ def test_a_value_that_cannot_be_cast_makes_a_bad_row_with_its_reason(tmp_path: P
     )
     result = run_stage(_csv(tmp_path / "eighty.csv", frame), config, tmp_path / "out")
     assert {c["name"]: c["type"] for c in result.columns}["meta_score"] == "string"
-    shawshank = _bad(result).filter(pl.col("series_title") == "The Shawshank Redemption").row(0, named=True)
+    shawshank = bad_records_of(result).filter(pl.col("series_title") == "The Shawshank Redemption").row(0, named=True)
     assert shawshank[dqdl.RESULT_COLUMN] == "Passed"
     assert shawshank[VIOLATIONS] == ["meta_score: 'eighty' is not a BIGINT"]
     assert (result.rows_good, result.rows_bad) == (32, 968)
@@ -179,12 +164,12 @@ def test_a_missing_warehouse_column_is_refused_unless_the_contract_is_off(
         run_stage(path, config, tmp_path / "refused", source="top.csv")
     assert list((tmp_path / "refused").iterdir()) == []
     # The recipe's rules on titles, genres and years are in Error on this file: ignored here, they would stop it.
-    lenient = _with_settings(tmp_path, '[defaults]\non_error = "ignore"\n')
+    lenient = ruleset_with(tmp_path, '[defaults]\non_error = "ignore"\n')
     result = run_stage(path, lenient, tmp_path / "out", contract=False)
     # Without the contract good rows keep their text (not the crawled double) and, as with the contract,
     # no record number: that lives in the quarantine.
-    assert _good(result).to_dicts() == [{"imdb_rating": "9.0", "series_title": "a"}]
-    assert _bad(result)[SOURCE_ROW].to_list() == [2]
+    assert good_rows_of(result).to_dicts() == [{"imdb_rating": "9.0", "series_title": "a"}]
+    assert bad_records_of(result)[SOURCE_ROW].to_list() == [2]
     assert [rule.outcome for rule in result.verdict.rules if "genre" in rule.rule] == ["Error"]
 
 

@@ -17,9 +17,10 @@ from quality_movies import dqdl
 from quality_movies.contract import VIOLATIONS
 from quality_movies.crawl import SAMPLE_ROWS
 from quality_movies.ruleset_config import DEFAULT_RULESET, RulesetConfig, load_ruleset
-from quality_movies.stage import BAD_RECORDS_FILE, GOOD_ROWS_FILE, SOURCE_ROW, StageResult, run_stage
+from quality_movies.stage import GOOD_ROWS_FILE, SOURCE_ROW, StageResult, run_stage
 from quality_movies_tests.data_files import IMDB_CSV
 from quality_movies_tests.long_files import HEADER, RECORDS, imdb_file
+from quality_movies_tests.stage_outputs import bad_records_of
 
 LATE = SAMPLE_ROWS + 5  # record 10,005: after the 10,004 records the crawler's sample is taken from
 
@@ -33,10 +34,6 @@ def _ruleset(tmp_path: Path, rules: str) -> RulesetConfig:
     path = tmp_path / "rules.dqdl"
     path.write_text(f"Rules = [ {rules} ]")
     return load_ruleset(path)
-
-
-def _bad(result: StageResult) -> pl.DataFrame:
-    return pl.read_ndjson(result.outputs[BAD_RECORDS_FILE], infer_schema_length=None)
 
 
 def _types(result: StageResult) -> dict[str, str]:
@@ -68,7 +65,7 @@ def test_a_late_value_that_does_not_fit_its_crawled_type_is_quarantined_with_its
     path = imdb_file(tmp_path / "long.csv", LATE, Meta_score=value)
     result = run_stage(path, config, tmp_path / "out")
     assert _types(result)["meta_score"] == "bigint"
-    late = _bad(result).filter(pl.col(SOURCE_ROW) == LATE).row(0, named=True)
+    late = bad_records_of(result).filter(pl.col(SOURCE_ROW) == LATE).row(0, named=True)
     assert late[VIOLATIONS] == reasons
     # For the rules the value is missing (this ruleset does not look at meta_score): they all pass.
     assert (late[dqdl.RESULT_COLUMN], late[dqdl.FAIL_COLUMN]) == ("Passed", [])
@@ -82,7 +79,7 @@ def test_a_late_misfit_is_quarantined_even_without_the_warehouse_contract(
 ) -> None:
     path = imdb_file(tmp_path / "long.csv", LATE, Meta_score="eighty")
     result = run_stage(path, config, tmp_path / "out", contract=False)
-    late = _bad(result).filter(pl.col(SOURCE_ROW) == LATE)
+    late = bad_records_of(result).filter(pl.col(SOURCE_ROW) == LATE)
     assert late[VIOLATIONS].to_list() == [["meta_score: 'eighty' is not a bigint (the type crawled for the column)"]]
     good = pl.read_parquet(result.outputs[GOOD_ROWS_FILE])
     assert "eighty" not in good["meta_score"].to_list()
@@ -103,7 +100,7 @@ def test_the_glue_reference_custom_sql_example_evaluates_on_a_bigint_column(tmp_
         {"name": "Ann", "age": "34"},
         {"name": "Dee", "age": "19"},
     ]
-    assert _bad(result).select(SOURCE_ROW, "name", "age").rows() == [(2, "Bob", "17"), (3, "Cid", None)]
+    assert bad_records_of(result).select(SOURCE_ROW, "name", "age").rows() == [(2, "Bob", "17"), (3, "Cid", None)]
 
 
 def test_custom_sql_compares_the_double_imdb_rating_with_a_number(tmp_path: Path) -> None:
@@ -138,7 +135,7 @@ def test_a_quarantined_row_keeps_its_numbers_exactly_as_landed(tmp_path: Path, c
         "meta_score": "double",
         "no_of_votes": "bigint",
     }
-    bad = _bad(result).select(SOURCE_ROW, "imdb_rating", "meta_score", "no_of_votes")
+    bad = bad_records_of(result).select(SOURCE_ROW, "imdb_rating", "meta_score", "no_of_votes")
     assert bad.rows() == [(2, " 8", "080", "+2343110"), (3, "8.50", "80", "2343110"), (4, "9.3", "8.5", "2343110")]
     good = pl.read_parquet(result.outputs[GOOD_ROWS_FILE])
     assert good.select("imdb_rating", "meta_score", "no_of_votes").rows() == [(9.3, 80, 2343110)]

@@ -15,10 +15,11 @@ from quality_movies import crawl
 from quality_movies.cli import main
 from quality_movies.contract import VIOLATIONS
 from quality_movies.ruleset_config import DEFAULT_RULESET, RulesetConfig, RulesetConfigError, load_ruleset
-from quality_movies.stage import BAD_RECORDS_FILE, GOOD_ROWS_FILE, SOURCE_ROW, StageResult, run_stage
+from quality_movies.stage import SOURCE_ROW, StageResult, run_stage
 from quality_movies_tests.conftest import Pipeline
 from quality_movies_tests.data_files import IMDB_CSV
 from quality_movies_tests.derived_files import DERIVATIONS, DERIVED, derived_bytes, read_records, write_records
+from quality_movies_tests.stage_outputs import bad_records_of, crawled_metadata, good_rows_of, ruleset_with
 
 FLOATS = DERIVED / "imdb_scores_as_floats.csv"
 NA = DERIVED / "imdb_na_tokens.csv"
@@ -36,18 +37,7 @@ def original(config: RulesetConfig, tmp_path_factory: pytest.TempPathFactory) ->
 
 def _with_tokens(folder: Path, tokens: str, rules: str | None = None) -> RulesetConfig:
     """The default ruleset (or `rules`) with `null_tokens` set beside it."""
-    ruleset = folder / "movies.dqdl"
-    ruleset.write_text(rules or DEFAULT_RULESET.read_text())
-    ruleset.with_suffix(".toml").write_text(f"null_tokens = {tokens}\n")
-    return load_ruleset(ruleset)
-
-
-def _good(result: StageResult) -> pl.DataFrame:
-    return pl.read_parquet(result.outputs[GOOD_ROWS_FILE])
-
-
-def _bad(result: StageResult) -> pl.DataFrame:
-    return pl.read_ndjson(result.outputs[BAD_RECORDS_FILE], infer_schema_length=None)
+    return ruleset_with(folder, f"null_tokens = {tokens}\n", rules)
 
 
 @pytest.mark.parametrize("name", list(DERIVATIONS))
@@ -62,10 +52,10 @@ def test_whole_numbers_written_as_floats_load_as_the_original_file(
     floats = run_stage(FLOATS, config, tmp_path, source="movies.csv")
 
     assert (floats.rows_good, floats.rows_bad) == (original.rows_good, original.rows_bad) == (33, 967)
-    assert _good(floats).equals(_good(original))  # `80.0` loads as 80, `2.3431100000e+06` as 2343110
-    assert _good(floats).schema["meta_score"] == pl.Int64
+    assert good_rows_of(floats).equals(good_rows_of(original))  # `80.0` loads as 80, `2.3431100000e+06` as 2343110
+    assert good_rows_of(floats).schema["meta_score"] == pl.Int64
     # The quarantine keeps each record's text as it landed.
-    first_bad = _bad(floats).row(0, named=True)
+    first_bad = bad_records_of(floats).row(0, named=True)
     assert first_bad["meta_score"].endswith(".0") and "e+0" in first_bad["no_of_votes"]
 
 
@@ -98,7 +88,7 @@ def test_a_score_with_a_fraction_is_quarantined_with_the_reason(tmp_path: Path, 
     result = run_stage(path, config, tmp_path / "out")
 
     assert (result.rows_good, result.rows_bad) == (32, 968)
-    shawshank = _bad(result).filter(pl.col(SOURCE_ROW) == 1).row(0, named=True)
+    shawshank = bad_records_of(result).filter(pl.col(SOURCE_ROW) == 1).row(0, named=True)
     assert shawshank[VIOLATIONS] == ["meta_score: '80.5' has a fraction; BIGINT holds whole numbers"]
     assert shawshank["meta_score"] == "80.5"
 
@@ -126,8 +116,8 @@ def test_na_tokens_load_as_the_original_file_and_the_quarantine_keeps_them(
     result = run_stage(NA, _with_tokens(tmp_path, '["NA"]'), tmp_path / "out", source="movies.csv")
 
     assert (result.rows_good, result.rows_bad) == (original.rows_good, original.rows_bad)
-    assert _good(result).equals(_good(original))  # `NA` loads as NULL, numbers among them as numbers
-    bad, original_bad = _bad(result), _bad(original)
+    assert good_rows_of(result).equals(good_rows_of(original))  # `NA` loads as NULL, numbers among them as numbers
+    bad, original_bad = bad_records_of(result), bad_records_of(original)
     assert bad[SOURCE_ROW].to_list() == original_bad[SOURCE_ROW].to_list()
     assert bad[VIOLATIONS].to_list() == original_bad[VIOLATIONS].to_list()
     empty_gross = original_bad["gross"].is_null()
@@ -137,7 +127,7 @@ def test_na_tokens_load_as_the_original_file_and_the_quarantine_keeps_them(
 def test_without_tokens_na_in_a_number_column_keeps_the_row_out(tmp_path: Path, config: RulesetConfig) -> None:
     result = run_stage(NA, config, tmp_path / "out", source="movies.csv")
     # meta_score is text for the crawler (`NA` among numbers): `NA` is no BIGINT for the warehouse.
-    reasons = _bad(result)[VIOLATIONS].explode().drop_nulls()
+    reasons = bad_records_of(result)[VIOLATIONS].explode().drop_nulls()
     assert reasons.str.starts_with("meta_score: 'NA' is not a BIGINT").sum() == 157
     assert result.rows_good < 33
 
@@ -176,7 +166,7 @@ def test_the_dagster_job_loads_whole_floats_as_integers(clean_home: Path, empty_
         cursor = connection.cursor()
         cursor.execute("SELECT count(*), sum(meta_score), sum(no_of_votes) FROM movies.imdb_movies_rating")
         loaded = cursor.fetchone()
-    good = _good(run_stage(IMDB_CSV, load_ruleset(DEFAULT_RULESET), clean_home / "expected"))
+    good = good_rows_of(run_stage(IMDB_CSV, load_ruleset(DEFAULT_RULESET), clean_home / "expected"))
     assert list(loaded) == [33, good["meta_score"].sum(), good["no_of_votes"].sum()]
 
 
@@ -192,8 +182,7 @@ def test_the_dagster_job_reads_configured_tokens_as_missing_values(
     assert result.success
     empty_warehouse.ensure_table()
     assert empty_warehouse.query_one("count_table_rows")[0] == 33
-    (crawled,) = [e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "crawled_table"]
-    metadata = crawled.materialization.metadata
+    metadata = crawled_metadata(result)
     assert metadata["null_tokens"].value == ["NA"]
     types = {column.name: column.type for column in metadata["dagster/column_schema"].schema.columns}
     assert types["meta_score"] == "bigint"  # `NA` among the scores is a missing score, not text
