@@ -17,31 +17,37 @@ RUN_HOOKS = {
     discard_outputs_of_failed_steps(QUALITY_STAGE, imdb_movies_rating.op.name),
 }
 
-ingest_landed_file = dg.define_asset_job(
+
+def _file_job(name: str, description: str, tags: dict[str, str] | None = None) -> dg.UnresolvedAssetJobDefinition:
+    """Every asset for one landed file (a partition), with the run hooks."""
+    return dg.define_asset_job(
+        name,
+        selection=dg.AssetSelection.all(),
+        partitions_def=landed_files,
+        hooks=RUN_HOOKS,
+        # The steps form a chain, so separate step processes would buy no parallelism and cost a
+        # process start (and a warehouse connection) per step; runs of different files still run apart.
+        executor_def=dg.in_process_executor,
+        tags=tags,
+        description=description,
+    )
+
+
+ingest_landed_file = _file_job(
     "ingest_landed_file",
-    selection=dg.AssetSelection.all(),
-    partitions_def=landed_files,
-    hooks=RUN_HOOKS,
-    # The steps form a chain, so separate step processes would buy no parallelism and cost a
-    # process start (and a warehouse connection) per step; runs of different files still run apart.
-    executor_def=dg.in_process_executor,
-    description="Take one landed file through catalog, quality, routing and the warehouse load, "
+    "Take one landed file through catalog, quality, routing and the warehouse load, "
     "then refresh the year/genre view; notify the data-quality result and the pipeline status.",
 )
 
 # The same steps as the ingest: dataset rules (RowCount, Uniqueness, ...) judge the whole file, so a replay
 # re-evaluates the whole landed file rather than its quarantined rows alone (quality_movies/replay.py).
-replay_quarantine = dg.define_asset_job(
+replay_quarantine = _file_job(
     "replay_quarantine",
-    selection=dg.AssetSelection.all(),
-    partitions_def=landed_files,
-    hooks=RUN_HOOKS,
-    executor_def=dg.in_process_executor,
-    tags={REPLAY_TAG: "true"},
-    description="Replay a file's quarantine after a ruleset or mapping fix: re-evaluate the whole landed file "
+    "Replay a file's quarantine after a ruleset or mapping fix: re-evaluate the whole landed file "
     "(as it is now under the landing prefix: the original, or a corrected re-landed version) under the current "
     "ruleset and mapping, load the rows that now pass and keep the rest quarantined. The load replaces the "
     "file's rows and its quarantine in one commit, so a replay is idempotent and every row stays in exactly one "
     "place; checks and dq_history update as in any run. Pick one partition, or backfill several. A file whose "
     "landed object is gone fails at landed_file: land it again (its last archive is under processed/) first.",
+    tags={REPLAY_TAG: "true"},
 )
