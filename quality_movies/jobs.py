@@ -18,7 +18,7 @@ RUN_HOOKS = {
 }
 
 
-def _file_job(name: str, description: str, tags: dict[str, str] | None = None) -> dg.UnresolvedAssetJobDefinition:
+def _file_job(name: str, description: str, tags: dict[str, str] | None = None):
     """Every asset for one landed file (a partition), with the run hooks."""
     return dg.define_asset_job(
         name,
