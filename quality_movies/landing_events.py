@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 import dagster as dg
 from pydantic import Field
 
-from quality_movies.assets.landing import ETAG_TAG, ingested_by
 from quality_movies.jobs import ingest_landed_file
-from quality_movies.partitions import landed_files
 from quality_movies.resources.lake import Lake, LakeObject, key_refusal
-from quality_movies.sensors import is_landable
+from quality_movies.sensors import ingest_requests, is_landable
 
 MESSAGES_PER_TICK = 500  # 50 receives of 10: a burst drains over a few ticks, each well inside the timeout
 QUEUE_URL_VARIABLE = "QUALITY_MOVIES_LANDING_QUEUE_URL"
@@ -105,7 +103,7 @@ def landing_events_sensor(context: dg.SensorEvaluationContext, lake: Lake, landi
     if expired:
         context.log.info(f"{len(expired)} messages came back before deletion; their run keys keep them single")
     messages = landing_queue.receive()
-    requests: dict[str, dg.RunRequest] = {}
+    created = []
     for _, body in messages:
         for found in created_objects(body):
             if not is_landable(found.key, lake.landing_prefix):
@@ -113,15 +111,6 @@ def landing_events_sensor(context: dg.SensorEvaluationContext, lake: Lake, landi
             if refusal := key_refusal(found.key):
                 context.log.warning(f"not ingested: {refusal}")
                 continue
-            partition = lake.partition_key(found.key)
-            if ingested_by(context.instance, partition, found.etag) is None:
-                requests[f"{found.key}@{found.etag}"] = dg.RunRequest(
-                    partition_key=partition, run_key=f"{found.key}@{found.etag}", tags={ETAG_TAG: found.etag}
-                )
-    partitions = {request.partition_key for request in requests.values()}
-    new_partitions = sorted(partitions - set(context.instance.get_dynamic_partitions(landed_files.name)))
-    return dg.SensorResult(
-        run_requests=list(requests.values()),
-        dynamic_partitions_requests=[landed_files.build_add_request(new_partitions)] if new_partitions else [],
-        cursor=EventCursor([receipt for receipt, _ in messages]).to_json(),
-    )
+            created.append(found)
+    cursor = EventCursor([receipt for receipt, _ in messages])
+    return dg.SensorResult(**ingest_requests(context, lake, created), cursor=cursor.to_json())

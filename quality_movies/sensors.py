@@ -114,21 +114,27 @@ def landing_sensor(context: dg.SensorEvaluationContext, lake: Lake) -> dg.Sensor
     ready = sorted(cursor.ready(listed, lake.whole_when_listed), key=lambda o: (o.last_modified, o.key))
     if waiting := [o.key for o in listed if cursor.is_new(o.key, o.etag) and o not in ready]:
         context.log.info(f"taken once seen unchanged at the next tick (may still be written): {waiting}")
-    # The cursor only knows what this sensor saw; the instance knows what was ingested, by whom.
-    to_ingest = [o for o in ready if ingested_by(context.instance, lake.partition_key(o.key), o.etag) is None]
-    partitions = {lake.partition_key(o.key) for o in to_ingest}
-    known = set(context.instance.get_dynamic_partitions(landed_files.name))
+    advanced = cursor.advance(listed, refused, ready)
+    return dg.SensorResult(**ingest_requests(context, lake, ready), cursor=advanced.to_json())
+
+
+def ingest_requests(context: dg.SensorEvaluationContext, lake: Lake, found: list[LakeObject]) -> dict[str, list]:
+    """Run requests for the versions in `found` not ingested yet (once each), and the partitions they add.
+
+    A sensor's cursor only knows what it saw; the instance knows what was ingested, and by whom.
+    """
+    to_ingest = {
+        _version(o): o for o in found if ingested_by(context.instance, lake.partition_key(o.key), o.etag) is None
+    }
     runs = [
-        dg.RunRequest(partition_key=lake.partition_key(o.key), run_key=_version(o), tags={ETAG_TAG: o.etag})
-        for o in to_ingest
+        dg.RunRequest(partition_key=lake.partition_key(o.key), run_key=version, tags={ETAG_TAG: o.etag})
+        for version, o in to_ingest.items()
     ]
-    return dg.SensorResult(
-        run_requests=runs,
-        dynamic_partitions_requests=[landed_files.build_add_request(sorted(partitions - known))]
-        if partitions - known
-        else [],
-        cursor=cursor.advance(listed, refused, ready).to_json(),
-    )
+    new = {run.partition_key for run in runs} - set(context.instance.get_dynamic_partitions(landed_files.name))
+    return {
+        "run_requests": runs,
+        "dynamic_partitions_requests": [landed_files.build_add_request(sorted(new))] if new else [],
+    }
 
 
 @dg.run_failure_sensor(
