@@ -49,9 +49,9 @@ class Catalog(dg.ConfigurableResource):
     def get_columns(self, table: str) -> CatalogColumns | None:
         """The columns recorded by the previous crawl, or None if the table is new."""
 
-    @abstractmethod
     def put_table(self, table: str, columns: CatalogColumns, location: str) -> str:
-        """Register or update the table; returns where a person finds the entry."""
+        """Register or update the crawled table over the landed CSVs; returns where a person finds the entry."""
+        return self._put_table_input(_csv_table_input(table, columns, location))
 
     def put_output_tables(self, table: str, columns: CatalogColumns, lake: Lake) -> list[str]:
         """Register the Athena tables over the quarantine and the rule outcomes of `table`'s files.
@@ -77,11 +77,6 @@ class LocalCatalog(Catalog):
     def get_columns(self, table: str) -> CatalogColumns | None:
         entry = self._entry(table)
         return json.loads(entry.read_text())["columns"] if entry.is_file() else None
-
-    def put_table(self, table: str, columns: CatalogColumns, location: str) -> str:
-        entry = self._entry(table)
-        write_whole(entry, json.dumps({"name": table, "location": location, "columns": columns}, indent=2).encode())
-        return str(entry)
 
     def _put_table_input(self, table_input: dict) -> str:
         """The entry as Glue would hold it: the columns and location in this catalog's form, and the TableInput."""
@@ -115,17 +110,14 @@ class GlueCatalog(Catalog):
             return None
         return [{"name": c["Name"], "type": c["Type"]} for c in found["StorageDescriptor"]["Columns"]]
 
-    def put_table(self, table: str, columns: CatalogColumns, location: str) -> str:
-        """Create the table, or update it only when its columns or location changed.
+    def _put_table_input(self, table_input: dict) -> str:
+        """Create the table, or update it only when its columns, location or format changed.
 
         Every update makes a table version, and Glue keeps at most 100,000 per table: at 10,000 files a day an
-        update per run would fail within ten days. So an unchanged schema is not written, and an update skips
+        update per run would fail within ten days. So an unchanged table is not written, and an update skips
         the archived version (`SkipArchive`). Runs that crawl a fresh database at once race to create it and the
         table; whoever loses finds them created and carries on.
         """
-        return self._put_table_input(_csv_table_input(table, columns, location))
-
-    def _put_table_input(self, table_input: dict) -> str:
         client, table = self._client(), table_input["Name"]
         entry = f"glue://{self.database}/{table}"
         current = self._table(client, table)
