@@ -8,7 +8,8 @@ For each size an IMDb-like CSV (and, for the warehouse load, a CSV of good rows 
 
 - the work alone, in one process (cases.py): Polars reading the CSV (the floor), Polars streaming it to
   JSON Lines with no rule, `stage.run_stage` with the default ruleset, and the same rules in pandera's
-  pandas backend (about 5 GiB per million rows, so only up to `--pandas-max-rows`);
+  pandas backend (about 5 GiB per million rows, so only up to `--pandas-max-rows`), run by the interpreter of
+  its own environment (`--pandas-python`; `make bench` makes .venv-pandas: pandas stays out of the project's);
 - whole processes, as a user types them (processes.py): `python -c` streaming the CSV to JSON Lines
   with Polars alone, `quality-movies validate`, and `quality-movies demo --file` (the whole Dagster job,
   the embedded PostgreSQL and the outbox, in a home where `demo` ran once before on the sample);
@@ -33,7 +34,7 @@ from generate import good_rows_csv, imdb_like_csv
 from processes import HERE, RULESET, SAMPLE, child_env, polars_to_jsonl, quality_movies, run_process
 from report import machine_line, size_lines, small_lines, target_lines
 
-IN_PROCESS = ("polars-read", "polars-copy", "run_stage", "pandera-pandas")
+IN_PROCESS = ("polars-read", "polars-copy", "run_stage")
 Measured = dict[str, Any]
 
 
@@ -51,9 +52,11 @@ def best_of(repeat: int, run_once: Callable[[Path], Measured]) -> Measured:
     return best | peaks
 
 
-def in_process(case: str, input_path: Path, repeat: int, rows: int | None = None) -> Measured:
-    """One case of cases.py, the work alone timed inside its own fresh process."""
-    script = [sys.executable, str(HERE / "cases.py"), case, str(input_path)]
+def in_process(
+    case: str, input_path: Path, repeat: int, rows: int | None = None, python: str = sys.executable
+) -> Measured:
+    """One case of cases.py, the work alone timed inside its own fresh process (of `python`)."""
+    script = [python, str(HERE / "cases.py"), case, str(input_path)]
 
     def once(scratch: Path) -> Measured:
         argv = [*script, str(scratch), *([str(rows)] if rows else [])]
@@ -118,8 +121,9 @@ def _count_lines(path: Path) -> int:
 def measure_size(rows: int, args: argparse.Namespace) -> dict[str, Measured]:
     """Every case on a file of `rows` rows; stops if a case did not see all the rows."""
     csv_path = imdb_like_csv(rows)
-    cases = [case for case in IN_PROCESS if case != "pandera-pandas" or rows <= args.pandas_max_rows]
-    results = {case: in_process(case, csv_path, args.repeat) for case in cases}
+    results = {case: in_process(case, csv_path, args.repeat) for case in IN_PROCESS}
+    if args.pandas_python and rows <= args.pandas_max_rows:
+        results["pandera-pandas"] = in_process("pandera-pandas", csv_path, args.repeat, python=args.pandas_python)
     results["polars-jsonl"] = whole_polars_jsonl(csv_path, args.repeat)
     results["validate"] = whole_validate(csv_path, args.repeat)
     results["demo"] = whole_demo(csv_path, args.repeat)
@@ -155,6 +159,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", default="1000000,5000000", help="comma-separated row counts")
     parser.add_argument("--repeat", type=int, default=2, help="runs per case; the fastest is kept")
     parser.add_argument("--quick", action="store_true", help="a sanity run: 200,000 rows, one run per case")
+    parser.add_argument(
+        "--pandas-python",
+        help="the interpreter of the pandas baseline's environment (make bench: .venv-pandas); without it, no baseline",
+    )
     parser.add_argument("--pandas-max-rows", type=int, default=1_000_000, help="largest size the pandas baseline runs")
     parser.add_argument("--load-max-rows", type=int, default=1_000_000, help="largest size the warehouse load runs")
     parser.add_argument("--insert-rows", type=int, default=20_000, help="rows the INSERT baseline loads")

@@ -1,6 +1,6 @@
-"""The warehouse contract: `movies.imdb_movies_rating` as a pandera model, and how raw text becomes it.
+"""The warehouse contract: `movies.imdb_movies_rating` as a pandera schema, and how raw text becomes it.
 
-`WarehouseTableRow` mirrors `sql/create_table.sql` column by column (name, type, nullability, byte
+`WAREHOUSE_TABLE_ROW` mirrors `sql/create_table.sql` column by column (name, type, nullability, byte
 limit; a test compares them), and every other name here is derived from it. A good row whose text
 cannot take the warehouse type is routed to the quarantine with the reason, never lost and never
 allowed to fail the load half-way.
@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 import pandera.polars as pa
 import polars as pl
-from pandera import extensions
 from pandera.api.polars.types import PolarsData
 
 from quality_movies.crawl import has_fraction, whole_double, whole_number
@@ -42,50 +41,64 @@ def _not_parsed(_: str) -> None:
     return None
 
 
-def max_bytes(data: PolarsData, *, limit: int) -> pl.LazyFrame:
-    """Redshift's VARCHAR(n) holds n bytes, not n characters (PostgreSQL's holds characters)."""
-    return data.lazyframe.select(pl.col(data.key).str.len_bytes() <= limit)
+def max_bytes(limit: int) -> pa.Check:
+    """Redshift's VARCHAR(n) holds n bytes, not n characters (PostgreSQL's holds characters).
+
+    A plain Check, not one registered on pandera's Check class: registration imports pandas, which the polars
+    backend (and so this package) does without.
+    """
+
+    def fits(data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col(data.key).str.len_bytes() <= limit)
+
+    return pa.Check(fits, name="max_bytes", statistics={"limit": limit}, error=f"max_bytes(limit={limit})")
 
 
-if not hasattr(pa.Check, "max_bytes"):  # registration is global to pandera: once per process
-    extensions.register_check_method(statistics=["limit"])(max_bytes)
+def _varchar(limit: int, nullable: bool = True) -> pa.Column:
+    return pa.Column(pl.String, checks=max_bytes(limit), nullable=nullable)
 
 
-def _varchar(limit: int, nullable: bool = True) -> object:
-    return pa.Field(nullable=nullable, max_bytes=limit)
+def _column(dtype: type[pl.DataType], nullable: bool = True) -> pa.Column:
+    return pa.Column(dtype, nullable=nullable)
 
 
-class WarehouseRow(pa.DataFrameModel):
-    """A good row as the table stores its data columns, typed as the recipe's "Change Schema" typed them."""
-
-    poster_link: pl.String = _varchar(1024)
-    series_title: pl.String = _varchar(512)
-    released_year: pl.String = _varchar(16)
-    certificate: pl.String = _varchar(32)
-    runtime: pl.String = _varchar(32)
-    genre: pl.String = _varchar(256)
-    imdb_rating: pl.Float64 = pa.Field(nullable=True)
-    overview: pl.String = _varchar(4096)
-    meta_score: pl.Int64 = pa.Field(nullable=True)
-    director: pl.String = _varchar(256)
-    star1: pl.String = _varchar(256)
-    star2: pl.String = _varchar(256)
-    star3: pl.String = _varchar(256)
-    star4: pl.String = _varchar(256)
-    no_of_votes: pl.Int64 = pa.Field(nullable=True)
-    gross: pl.String = _varchar(32)
-
-    class Config:
-        strict = True  # no column the table lacks
-        ordered = True  # in the table's order
-
-
-class WarehouseTableRow(WarehouseRow):
-    """A row of `movies.imdb_movies_rating`: the data columns plus the lineage the load adds."""
-
-    source_file: pl.String = _varchar(1024, nullable=False)
-    run_id: pl.String = _varchar(64, nullable=False)
-    loaded_at: pl.Datetime = pa.Field(nullable=False)
+# A good row as the table stores its data columns, typed as the recipe's "Change Schema" typed them: no column
+# the table lacks (strict), in the table's order.
+WAREHOUSE_ROW = pa.DataFrameSchema(
+    {
+        "poster_link": _varchar(1024),
+        "series_title": _varchar(512),
+        "released_year": _varchar(16),
+        "certificate": _varchar(32),
+        "runtime": _varchar(32),
+        "genre": _varchar(256),
+        "imdb_rating": _column(pl.Float64),
+        "overview": _varchar(4096),
+        "meta_score": _column(pl.Int64),
+        "director": _varchar(256),
+        "star1": _varchar(256),
+        "star2": _varchar(256),
+        "star3": _varchar(256),
+        "star4": _varchar(256),
+        "no_of_votes": _column(pl.Int64),
+        "gross": _varchar(32),
+    },
+    strict=True,
+    ordered=True,
+    name="WarehouseRow",
+)
+# A row of `movies.imdb_movies_rating`: the data columns plus the lineage the load adds.
+WAREHOUSE_TABLE_ROW = pa.DataFrameSchema(
+    {
+        **WAREHOUSE_ROW.columns,
+        "source_file": _varchar(1024, nullable=False),
+        "run_id": _varchar(64, nullable=False),
+        "loaded_at": _column(pl.Datetime, nullable=False),
+    },
+    strict=True,
+    ordered=True,
+    name="WarehouseTableRow",
+)
 
 
 @dataclass(frozen=True)
@@ -106,9 +119,9 @@ _SQL_TYPES: dict[type[pl.DataType], str] = {
 }
 
 
-def _columns(model: type[pa.DataFrameModel], names: list[str] | None = None) -> tuple[WarehouseColumn, ...]:
+def _columns(schema: pa.DataFrameSchema, names: list[str] | None = None) -> tuple[WarehouseColumn, ...]:
     found = []
-    for name, column in model.to_schema().columns.items():
+    for name, column in schema.columns.items():
         if names is not None and name not in names:
             continue
         dtype = column.dtype.type.base_type()  # the class, whether pandera holds a class or an instance
@@ -118,10 +131,9 @@ def _columns(model: type[pa.DataFrameModel], names: list[str] | None = None) -> 
     return tuple(found)
 
 
-DATA_COLUMNS: tuple[WarehouseColumn, ...] = _columns(WarehouseRow)
+DATA_COLUMNS: tuple[WarehouseColumn, ...] = _columns(WAREHOUSE_ROW)
 LINEAGE_COLUMNS: tuple[WarehouseColumn, ...] = _columns(
-    WarehouseTableRow,
-    [name for name in WarehouseTableRow.to_schema().columns if name not in WarehouseRow.to_schema().columns],
+    WAREHOUSE_TABLE_ROW, [name for name in WAREHOUSE_TABLE_ROW.columns if name not in WAREHOUSE_ROW.columns]
 )
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(column.name for column in DATA_COLUMNS)
 

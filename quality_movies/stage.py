@@ -37,7 +37,7 @@ from quality_movies.column_mapping import IDENTITY, ColumnMapping
 from quality_movies.columns_in_force import RAW, ColumnsInForce, plan_columns
 from quality_movies.contract import (
     VIOLATIONS,
-    WarehouseRow,
+    WAREHOUSE_ROW,
     fits_expr,
     reasons_list,
     violation_reasons,
@@ -256,7 +256,7 @@ def _validate_written(good_rows: Path, batch_rows: int = 250_000) -> None:
     The contract and the model are one: a rejection here is a bug, not bad data.
     """
     for batch in pl.scan_parquet(good_rows, glob=False).collect_batches(chunk_size=batch_rows):
-        WarehouseRow.validate(batch, lazy=True)
+        WAREHOUSE_ROW.validate(batch, lazy=True)
 
 
 def _count_lines(path: Path) -> int:

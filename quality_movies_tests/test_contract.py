@@ -11,8 +11,8 @@ from quality_movies.contract import (
     DATA_COLUMNS,
     LINEAGE_COLUMNS,
     VIOLATIONS,
-    WarehouseRow,
-    WarehouseTableRow,
+    WAREHOUSE_ROW,
+    WAREHOUSE_TABLE_ROW,
     fits_expr,
     to_warehouse_types,
     violations_expr,
@@ -77,7 +77,7 @@ def _ddl_columns_with_nullability() -> list[tuple[str, str, bool]]:
 
 def _model_columns() -> list[tuple[str, str, bool]]:
     found = []
-    for name, column in WarehouseTableRow.to_schema().columns.items():
+    for name, column in WAREHOUSE_TABLE_ROW.columns.items():
         dtype = str(column.dtype)
         limits = [check.statistics["limit"] for check in column.checks if check.name == "max_bytes"]
         sql_type = f"VARCHAR({limits[0]})" if dtype == "String" else PANDERA_TO_SQL[dtype.split("(")[0]]
@@ -91,16 +91,16 @@ def test_pandera_model_and_table_ddl_agree_column_by_column():
 
 
 def test_the_good_rows_model_is_the_table_without_its_lineage_columns():
-    data_columns = list(WarehouseRow.to_schema().columns)
+    data_columns = list(WAREHOUSE_ROW.columns)
     assert data_columns == [name for name, *_ in _ddl_columns_with_nullability()][: len(data_columns)]
     assert data_columns == [column.name for column in DATA_COLUMNS]
 
 
 def test_the_model_accepts_typed_rows_and_rejects_text_longer_than_the_column_in_bytes():
     typed = to_warehouse_types(_row())
-    WarehouseRow.validate(typed)
+    WAREHOUSE_ROW.validate(typed)
     with pytest.raises(pa.errors.SchemaErrors) as raised:
-        WarehouseRow.validate(typed.with_columns(pl.lit("é" * 9).alias("released_year")), lazy=True)
+        WAREHOUSE_ROW.validate(typed.with_columns(pl.lit("é" * 9).alias("released_year")), lazy=True)
     failure = raised.value.failure_cases.row(0, named=True)
     assert (failure["column"], failure["check"]) == ("released_year", "max_bytes(limit=16)")
 
@@ -108,9 +108,9 @@ def test_the_model_accepts_typed_rows_and_rejects_text_longer_than_the_column_in
 def test_the_model_rejects_columns_the_table_lacks_and_untyped_numbers():
     typed = to_warehouse_types(_row())
     with pytest.raises(pa.errors.SchemaError, match="extra"):
-        WarehouseRow.validate(typed.with_columns(pl.lit(1).alias("extra")))
+        WAREHOUSE_ROW.validate(typed.with_columns(pl.lit(1).alias("extra")))
     with pytest.raises(pa.errors.SchemaError, match="meta_score"):
-        WarehouseRow.validate(typed.with_columns(pl.col("meta_score").cast(pl.String)))
+        WAREHOUSE_ROW.validate(typed.with_columns(pl.col("meta_score").cast(pl.String)))
 
 
 def test_lineage_columns_may_not_be_null_in_the_table():
@@ -120,7 +120,7 @@ def test_lineage_columns_may_not_be_null_in_the_table():
         pl.lit(datetime(2024, 7, 1)).alias("loaded_at"),
     )
     with pytest.raises(pa.errors.SchemaError, match="run_id"):
-        WarehouseTableRow.validate(table_row)
+        WAREHOUSE_TABLE_ROW.validate(table_row)
 
 
 _FIELD = st.one_of(st.none(), st.text(alphabet="0189.,-eé \x1f", max_size=20))
@@ -132,7 +132,7 @@ def test_a_row_fits_exactly_when_it_has_no_violations_and_then_passes_the_model(
     frame = pl.DataFrame(rows, schema={column.name: pl.String for column in DATA_COLUMNS})
     checked = frame.with_columns(violations_expr(), fits_expr().alias("fits"))
     assert checked["fits"].to_list() == (checked[VIOLATIONS].list.len() == 0).to_list()
-    WarehouseRow.validate(to_warehouse_types(checked.filter("fits")))
+    WAREHOUSE_ROW.validate(to_warehouse_types(checked.filter("fits")))
     # One reason per broken column, even when a value holds the character that joins the reasons.
     for row in checked.iter_rows(named=True):
         assert len(row[VIOLATIONS]) == sum(reason.split(":")[0] in row for reason in row[VIOLATIONS])

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quality_movies import dqdl
-from quality_movies.contract import DATA_COLUMNS, REQUIRED_COLUMNS, VIOLATIONS, MissingColumnsError, WarehouseRow
+from quality_movies.contract import DATA_COLUMNS, REQUIRED_COLUMNS, VIOLATIONS, WAREHOUSE_ROW, MissingColumnsError
 from quality_movies.ruleset_config import DEFAULT_RULESET, RulesetConfig, load_ruleset
 from quality_movies.stage import (
     BAD_RECORDS_FILE,
@@ -125,7 +125,7 @@ def test_bad_records_keep_the_text_as_it_landed(real: StageResult) -> None:
 
 def test_good_rows_take_the_warehouse_types_and_satisfy_the_model(real: StageResult) -> None:
     good = good_rows_of(real)
-    WarehouseRow.validate(good)
+    WAREHOUSE_ROW.validate(good)
     assert good.schema == pl.Schema({column.name: column.dtype for column in DATA_COLUMNS})
     assert (good.schema["imdb_rating"], good.schema["meta_score"]) == (pl.Float64, pl.Int64)
 
