@@ -69,7 +69,8 @@ def _ddl_columns_with_nullability() -> list[tuple[str, str, bool]]:
     body = statement.split("(", 1)[1].rsplit(")", 1)[0]
     found = []
     for line in body.splitlines():
-        match = re.match(r"\s*(\w+)\s+([A-Z]+(?: PRECISION)?(?:\(\d+\))?)(\s+NOT NULL)?", line)
+        # A DEFAULT (loaded_at's GETDATE()) comes before NOT NULL, as Redshift's CREATE TABLE orders them.
+        match = re.match(r"\s*(\w+)\s+([A-Z]+(?: PRECISION)?(?:\(\d+\))?)(?:\s+DEFAULT\s+[\w()]+)?(\s+NOT NULL)?", line)
         if match:
             found.append((match.group(1), match.group(2), match.group(3) is None))
     return found

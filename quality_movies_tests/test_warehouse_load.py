@@ -72,25 +72,29 @@ def _exact(value: object) -> object:
     return value.hex() if isinstance(value, float) else value
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+def _server_now(warehouse: EmbeddedWarehouse) -> dt.datetime:
+    """The server's clock, as the table's `loaded_at` default reads it (UTC, without time zone)."""
+    with warehouse.connection() as conn:
+        cursor = conn.cursor()
+        cursor.execute("SELECT getdate()")
+        return cursor.fetchone()[0]
 
 
 def _loaded_by_copy(warehouse: EmbeddedWarehouse, rows: pl.DataFrame) -> tuple[dt.datetime, dt.datetime]:
-    """Load through `replace_file_rows`; the window its `loaded_at` (UTC) must fall in."""
-    before = _utc_now()
+    """Load through `replace_file_rows`; the window (server clock) its `loaded_at` must fall in."""
+    before = _server_now(warehouse)
     warehouse.replace_file_rows(SOURCE, rows.lazy(), "run-1")
-    return before, _utc_now()
+    return before, _server_now(warehouse)
 
 
 def _loaded_by_insert(warehouse: EmbeddedWarehouse, rows: pl.DataFrame) -> tuple[dt.datetime, dt.datetime]:
-    """Load through the INSERT fallback, called directly in a session; the `loaded_at` it was given."""
-    loaded_at = dt.datetime(2024, 5, 6, 7, 8, 9, 123)
+    """Load through the INSERT fallback, called directly in a session; the window its `loaded_at` must fall in."""
+    before = _server_now(warehouse)
     with warehouse.session() as session:
         cursor = session.connection.cursor()
-        warehouse.insert_rows(cursor, with_lineage(rows.lazy(), SOURCE, "run-1", loaded_at))
+        warehouse.insert_rows(cursor, with_lineage(rows.lazy(), SOURCE, "run-1"))
         session.connection.commit()
-    return loaded_at, loaded_at
+    return before, _server_now(warehouse)
 
 
 @pytest.mark.parametrize("load", [_loaded_by_copy, _loaded_by_insert], ids=["copy", "insert_fallback"])
@@ -184,7 +188,7 @@ def test_the_insert_fallback_keeps_the_sessions_prepared_statements_bounded(empt
 
     with empty_warehouse.session() as session:
         cursor = session.connection.cursor()
-        lineage = with_lineage(pl.concat(batches).lazy(), SOURCE, "run-1", dt.datetime(2024, 1, 1))
+        lineage = with_lineage(pl.concat(batches).lazy(), SOURCE, "run-1")
         loaded = empty_warehouse.insert_rows(cursor, lineage, rows_per_insert=4)
         cursor.execute("SELECT COUNT(*) FROM pg_prepared_statements")
         (prepared,) = cursor.fetchone()

@@ -2,6 +2,9 @@
 -- VARCHAR lengths are explicit: Redshift's bare VARCHAR is VARCHAR(256), too short for
 -- overviews; Redshift counts bytes where PostgreSQL counts characters, and the
 -- contract (quality_movies/contract.py) checks bytes, the stricter of the two.
+-- loaded_at is the server's: every load leaves it out of its column list, and COPY (or INSERT) fills an omitted
+-- column with its DEFAULT, GETDATE(): on Redshift the start of the loading statement, UTC by default, one value
+-- for all the rows one COPY loads (the embedded warehouse defines getdate() alike: embedded_getdate.sql).
 -- Valid on Amazon Redshift and PostgreSQL.
 CREATE TABLE IF NOT EXISTS {schema}.{table} (
     poster_link    VARCHAR(1024),
@@ -22,5 +25,5 @@ CREATE TABLE IF NOT EXISTS {schema}.{table} (
     gross          VARCHAR(32),
     source_file    VARCHAR(1024) NOT NULL,
     run_id         VARCHAR(64)   NOT NULL,
-    loaded_at      TIMESTAMP     NOT NULL
+    loaded_at      TIMESTAMP     DEFAULT GETDATE() NOT NULL
 );

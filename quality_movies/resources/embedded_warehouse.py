@@ -22,10 +22,11 @@ from pydantic import Field, PrivateAttr
 from quality_movies.resources.embedded_auth import drop_dead_handles, embedded_secret, require_password
 from quality_movies.resources.warehouse import (
     APPLICATION,
+    LOADED_COLUMNS,
     MAX_PREPARED_STATEMENTS,
-    TABLE_COLUMNS,
     Warehouse,
     quote_identifier,
+    sql,
 )
 
 # An absolute path whose segments hold nothing that could end or change a quoted SQL literal.
@@ -68,7 +69,7 @@ class EmbeddedWarehouse(Warehouse):
         """The COPY of one CSV file on the server's file system; the path is validated before it is quoted in."""
         if not SERVER_FILE.fullmatch(server_file) or "/../" in f"{server_file}/":
             raise ValueError(f"refusing to COPY from {server_file!r}: not an absolute path of plain characters")
-        columns = ", ".join(quote_identifier(name) for name in TABLE_COLUMNS)
+        columns = ", ".join(quote_identifier(name) for name in LOADED_COLUMNS)
         return self.statement("copy_csv", columns=columns, source=f"'{server_file}'")
 
     def copy_stage_dir(self) -> Path:
@@ -127,10 +128,26 @@ def start_embedded_postgres(data_dir: Path):
         try:
             with starting:
                 require_password(data_dir, secret, lambda password: _connect_embedded(adapter, password))
+                define_getdate(_connect_embedded(adapter, secret))
         except BaseException:
             adapter.close()
             raise
     return adapter
+
+
+def define_getdate(conn: redshift_connector.Connection) -> None:
+    """Give the server Redshift's GETDATE() (the table's `loaded_at` default) if it lacks it, then close `conn`.
+
+    Run under pgserver's start-up lock, so two processes starting the server never define it at once.
+    """
+    try:
+        cursor = conn.cursor()
+        cursor.execute(sql("function_exists"), ("public", "getdate"))
+        if not cursor.fetchone()[0]:
+            cursor.execute(sql("embedded_getdate"))
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def _connect_embedded(adapter, password: str, timeout: int | None = None) -> redshift_connector.Connection:

@@ -41,11 +41,15 @@ __all__ = [
 
 SCHEMA, TABLE, VIEW = "movies", "imdb_movies_rating", "year_aggregated_genre"
 TABLE_COLUMNS = tuple(column.name for column in (*DATA_COLUMNS, *LINEAGE_COLUMNS))
+# Set by the server, not the loader: its DEFAULT (GETDATE(), see sql/create_table.sql) fills it at the load, so
+# one clock stamps every load whichever machine ran it. Loads name the other columns and stage only those.
+SET_BY_SERVER = ("loaded_at",)
+LOADED_COLUMNS = tuple(name for name in TABLE_COLUMNS if name not in SET_BY_SERVER)
 S3_URI = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[\w!\-.*()/=]+")
 IAM_ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+")
 # redshift_connector refuses statements with more than 32,767 bound parameters.
 MAX_BIND_PARAMETERS = 32_767
-ROWS_PER_INSERT = MAX_BIND_PARAMETERS // len(TABLE_COLUMNS)
+ROWS_PER_INSERT = MAX_BIND_PARAMETERS // len(LOADED_COLUMNS)
 # redshift_connector keeps a named server-side statement per distinct (SQL, parameter types), up to
 # 1,000, and a NULL has a type of its own: each NULL pattern of an INSERT batch was a new statement of
 # megabytes in the backend. 0 sends every statement unnamed, so the server holds at most one. Measured
@@ -137,7 +141,7 @@ class Warehouse(dg.ConfigurableResource):
 
     @abstractmethod
     def staged_load(self, rows: pl.LazyFrame) -> AbstractContextManager[Callable[[redshift_connector.Cursor], None]]:
-        """Stage `rows` (every table column, in order) where the server loads them from, before the load's
+        """Stage `rows` (the `LOADED_COLUMNS`, in order) where the server loads them from, before the load's
         transaction opens (no lock is held while they are written); yields the load, run inside that
         transaction. What was staged is removed on the way out, whatever happens."""
 
@@ -157,7 +161,7 @@ class Warehouse(dg.ConfigurableResource):
         return loaded
 
     def _insert_statement(self, row_count: int) -> str:
-        group = "(" + ", ".join(["%s"] * len(TABLE_COLUMNS)) + ")"
+        group = "(" + ", ".join(["%s"] * len(LOADED_COLUMNS)) + ")"
         return self.statement("insert_rows").rstrip() + "\n" + ",\n".join([group] * row_count)
 
 
@@ -221,17 +225,16 @@ class RedshiftWarehouse(Warehouse):
             raise ValueError(f"refusing to COPY from {source_uri!r}: not a plain s3:// object URI")
         if not IAM_ROLE_ARN.fullmatch(iam_role):
             raise ValueError(f"refusing to COPY with role {iam_role!r}: not an IAM role ARN")
-        columns = ", ".join(quote_identifier(name) for name in TABLE_COLUMNS)
+        columns = ", ".join(quote_identifier(name) for name in LOADED_COLUMNS)
         return self.statement("copy_parquet", columns=columns, source=f"'{source_uri}'", iam_role=f"'{iam_role}'")
 
     def stage_for_copy(self, rows: pl.LazyFrame) -> str:
-        """Stream rows (table columns, in table order) into one Parquet object; returns its key.
+        """Stream rows (the `LOADED_COLUMNS`, in table order) into one Parquet object; returns its key.
 
-        Snappy, the codec every Parquet reader has; `loaded_at` (UTC) marked as such, which gives the column
-        the TIMESTAMP_MICROS converted type older readers, Redshift's among them, look for.
+        Snappy, the codec every Parquet reader has. No timestamp travels: `loaded_at` is the server's.
         """
         key = f"{STAGING}/redshift_copy/{uuid.uuid4().hex}.parquet"
-        rows.with_columns(pl.col("loaded_at").dt.replace_time_zone("UTC")).sink_parquet(
+        rows.sink_parquet(
             self.copy_stage.uri(key), compression="snappy", storage_options=self.copy_stage.storage_options()
         )
         return key

@@ -7,7 +7,6 @@ counting them and refreshing the view all go through the same connection.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import importlib.resources
 import re
 from dataclasses import dataclass
@@ -55,14 +54,21 @@ def quote_identifier(name: str) -> str:
     return f'"{name}"'
 
 
-def with_lineage(rows: pl.LazyFrame, source_file: str, run_id: str, loaded_at: dt.datetime) -> pl.LazyFrame:
-    """The good rows' data columns followed by the lineage columns, in the table's order."""
+def with_lineage(rows: pl.LazyFrame, source_file: str, run_id: str) -> pl.LazyFrame:
+    """The good rows' data columns followed by the lineage the loader sends, in the table's order.
+
+    Not `loaded_at`: the server sets it (the column's DEFAULT), so it is in neither the staged rows nor the load.
+    """
     return rows.select(
         *(column.name for column in DATA_COLUMNS),
         source_file=pl.lit(source_file, dtype=pl.String),
         run_id=pl.lit(run_id, dtype=pl.String),
-        loaded_at=pl.lit(loaded_at, dtype=pl.Datetime("us")),
     )
+
+
+def statements(script: str) -> list[str]:
+    """The statements of a SQL file holding several, each ending with a semicolon at the end of a line."""
+    return [statement.strip() for statement in re.split(r";[ \t]*$", script, flags=re.MULTILINE) if statement.strip()]
 
 
 @dataclass(frozen=True)
@@ -123,10 +129,12 @@ class WarehouseSession:
         """Create the schema and the table if missing, also when other runs are creating them too.
 
         An existing table is left alone without a CREATE: a role that may load the table but not create
-        schemas (CREATE on the database) loads as well as its owner.
+        schemas (CREATE on the database) loads as well as its owner. One created before the server set
+        `loaded_at` gets the column's default, once (`give_loaded_at_its_default`).
         """
         warehouse = self.warehouse
         if self.query_one("relation_exists", (warehouse.schema_name, warehouse.table_name))[0]:
+            self.give_loaded_at_its_default()
             return
         for attempt in range(1, attempts + 1):
             cursor = self.connection.cursor()
@@ -141,16 +149,38 @@ class WarehouseSession:
                 if attempt == attempts or not created_concurrently(error):
                     raise
 
+    def give_loaded_at_its_default(self) -> None:
+        """Rebuild `loaded_at` with the server's default in a table created without it; nothing when it has one.
+
+        Checked again under the table's lock, in the transaction that migrates: two runs at once migrate once,
+        and a failure leaves the table as it was (sql/move_loaded_at_to_server_default.sql).
+        """
+        warehouse = self.warehouse
+        names = (warehouse.schema_name, warehouse.table_name)
+        if self.query_one("loaded_at_has_default", names)[0]:
+            return
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(warehouse.statement("lock_table"))
+            cursor.execute(warehouse.statement("loaded_at_has_default"), names)
+            if not cursor.fetchone()[0]:
+                for statement in statements(warehouse.statement("move_loaded_at_to_server_default")):
+                    cursor.execute(statement)
+            self.connection.commit()
+        except BaseException:
+            self._rollback()
+            raise
+
     def replace_file_rows(self, source_file: str, rows: pl.LazyFrame, run_id: str) -> int:
         """Atomically replace the rows of `source_file` with `rows` (data columns typed as the contract says).
 
         One transaction, holding the file's lock from its first statement (`Warehouse.lock_file_rows`), so
         two loads of one file at once run one after the other and end with one copy: the file's old rows
-        are deleted, the new ones bulk-loaded with their lineage (`source_file`, `run_id`, `loaded_at`);
+        are deleted, the new ones bulk-loaded with their lineage (`source_file`, `run_id`; the server stamps
+        `loaded_at` with the loading statement's start);
         any failure rolls back, leaving the table exactly as it was. Returns the file's rows as committed.
         """
-        loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        with self.warehouse.staged_load(with_lineage(rows, source_file, run_id, loaded_at)) as load:
+        with self.warehouse.staged_load(with_lineage(rows, source_file, run_id)) as load:
             cursor = self.connection.cursor()
             try:
                 self.warehouse.lock_file_rows(cursor, source_file)
