@@ -6,10 +6,17 @@ import re
 import subprocess
 import sys
 
+import dagster as dg
 import polars as pl
 import pytest
 
-from quality_movies.assets.history import HISTORY_TABLE, history_key, latest_history_keys, replace_run_history
+from quality_movies.assets.history import (
+    HISTORY_TABLE,
+    history_key,
+    latest_history_keys,
+    record_history,
+    replace_run_history,
+)
 from quality_movies.cli import main
 from quality_movies.history import HISTORY_FILE, HISTORY_PREFIX, history_rows
 from quality_movies.resources.lake import DQ_HISTORY
@@ -68,7 +75,7 @@ def test_the_warehouse_history_holds_each_run_once_beside_the_table(pipeline, wa
     in_lake = pl.read_parquet(pipeline.lake.path(history_key(partition, first.run_id))).height
     per_run = dict(stored.group_by("run_id").len().iter_rows())
     assert per_run == {first.run_id: in_lake, second.run_id: in_lake, other.run_id: in_lake}
-    assert _metadata(second, "imdb_movies_rating")["dq_history_rows"] == in_lake
+    assert _metadata(second, "dq_evaluated_rows")["dq_history_rows"] == in_lake  # written by the quality step
     maximum = stored.filter((pl.col("run_id") == first.run_id) & (pl.col("metric") == "Column.imdb_rating.Maximum"))
     assert maximum.rows() == [(SOURCE, first.run_id, RATING_RULE, "Column.imdb_rating.Maximum", 9.3)]
 
@@ -134,15 +141,23 @@ def test_history_never_imports_dagster(tmp_path):
     assert json.loads(done.stdout.splitlines()[-1]) == []
 
 
-def test_a_file_the_ruleset_stops_still_leaves_its_evaluation_in_the_lake(
-    clean_home, empty_warehouse, tmp_path, monkeypatch
+STRICT_RULES = 'Rules = [\n    IsComplete "imdb_rating",\n    ColumnValues "imdb_rating" between 8.5 and 10.3\n]\n'
+STRICT_RATING = '[rules."ColumnValues \\"imdb_rating\\" between 8.5 and 10.3"]\nseverity = "error"\n'
+
+
+@pytest.mark.parametrize(
+    ("settings", "rows_good"),
+    [
+        ('on_dataset_failure = "stop"\n' + STRICT_RATING, None),  # nothing routed
+        (STRICT_RATING + "blocking = true\n", GOOD),  # routed, then the blocking check fails the step
+    ],
+    ids=["the-ruleset-stops-the-file", "a-blocking-rule-fails"],
+)
+def test_an_evaluation_whose_load_never_runs_is_in_the_lake_and_the_warehouse_history(
+    settings, rows_good, clean_home, empty_warehouse, tmp_path, monkeypatch
 ):
-    rules = 'Rules = [\n    IsComplete "imdb_rating",\n    ColumnValues "imdb_rating" between 8.5 and 10.3\n]\n'
-    (tmp_path / "strict.dqdl").write_text(rules)
-    (tmp_path / "strict.toml").write_text(
-        'on_dataset_failure = "stop"\n'
-        '[rules."ColumnValues \\"imdb_rating\\" between 8.5 and 10.3"]\nseverity = "error"\n'
-    )
+    (tmp_path / "strict.dqdl").write_text(STRICT_RULES)
+    (tmp_path / "strict.toml").write_text(settings)
     monkeypatch.setenv("QUALITY_MOVIES_RULESET", str(tmp_path / "strict.dqdl"))
     pipeline = Pipeline(clean_home)
     partition = pipeline.land(IMDB_CSV)
@@ -150,9 +165,37 @@ def test_a_file_the_ruleset_stops_still_leaves_its_evaluation_in_the_lake(
     result = pipeline.run(partition)
 
     assert not result.success
+    loaded = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
+    assert "imdb_movies_rating" not in loaded  # the load never ran
     history = pl.read_parquet(pipeline.lake.path(history_key(partition, result.run_id)))
-    assert history.select("rows_in", "rows_good", "rows_bad", "rules_passed").unique().rows() == [(1000, None, None, 1)]
+    assert history.select("rows_in", "rows_good", "rules_passed").unique().rows() == [(1000, rows_good, 1)]
     assert set(history["outcome"]) == {"Passed", "Failed"}
+    stored = _warehouse_history(empty_warehouse)
+    assert stored.select("source_file", "run_id").unique().rows() == [(SOURCE, result.run_id)]
+    assert stored.height == history.height
+    maximum = stored.filter(pl.col("metric") == "Column.imdb_rating.Maximum")["metric_value"].to_list()
+    assert maximum == [9.3]
+
+
+def test_recording_one_runs_evaluation_again_replaces_it_in_the_lake_and_the_warehouse(clean_home, empty_warehouse):
+    pipeline = Pipeline(clean_home)
+    partition = pipeline.land(IMDB_CSV)
+    summary = {
+        "ruleset": "movies.dqdl",
+        "rows_in": 1000,
+        "rules": [{"rule": "RowCount > 0", "outcome": "Passed", "metrics": {"Dataset.*.RowCount": 1000}}],
+    }
+    names = {"RowCount > 0": "rowcount_gt_0"}
+
+    with dg.build_asset_context(partition_key=partition) as context:  # a retried step: the same file and run
+        first = record_history(context, pipeline.lake, empty_warehouse, summary, names, SOURCE)
+        again = record_history(context, pipeline.lake, empty_warehouse, summary, names, SOURCE)
+
+    assert first == again == (history_key(partition, context.run_id), 1)
+    assert pipeline.keys(DQ_HISTORY) == [first[0]]
+    assert _warehouse_history(empty_warehouse).rows() == [
+        (SOURCE, context.run_id, "RowCount > 0", "Dataset.*.RowCount", 1000.0)
+    ]
 
 
 def test_analyzers_metrics_join_the_history_without_a_verdict():

@@ -1,9 +1,13 @@
 """The data-quality history in the lake and the warehouse, and the DQ summary over every file.
 
-The quality step stores each evaluation's history as Parquet in the lake (`store_history`, also when the
-ruleset stops the file); the warehouse load step copies its run's history into `movies.dq_history`
-(`replace_run_history`), one transaction that first deletes the rows of that file and run, so a retried or
-re-executed step replaces them, never doubles them. `dq_summary` reads each file's latest history from the lake.
+The quality step records every evaluation, in one place (`record_history`): as Parquet in the lake, then as rows
+of `movies.dq_history` (`replace_run_history`: one transaction that first deletes the rows of that file and run,
+so a retried step replaces them, never doubles them). Both are written right after the evaluation, before the
+file is stopped, routed or loaded, so an evaluation whose load never runs (the ruleset's `on_dataset_failure =
+"stop"`, a failed blocking rule, a failed load) is in both. A failed run keeps its evaluation in both places:
+the history says what was measured, like the rule outcomes, not what was loaded; the failure hook removes only
+what a warehouse commit would have made the file's (its quarantine and archive, see `run_outputs`).
+`dq_summary` reads each file's latest history from the lake.
 """
 
 import datetime as dt
@@ -15,10 +19,11 @@ import dagster as dg
 import polars as pl
 
 from quality_movies.assets.metadata import OWNERS, markdown_table, tags
+from quality_movies.assets.warehouse import WAREHOUSE_RETRY
 from quality_movies.history import HISTORY_FILE, HISTORY_SCHEMA, history_rows, runs_table
-from quality_movies.resources.lake import DQ_HISTORY, Lake, file_output_prefix, run_output_key
-from quality_movies.resources.warehouse import MAX_BIND_PARAMETERS, WarehouseSession
-from quality_movies.resources.warehouse_session import created_concurrently, quote_identifier
+from quality_movies.resources.lake import DQ_HISTORY, Lake, run_output_key
+from quality_movies.resources.warehouse import MAX_BIND_PARAMETERS, Warehouse, WarehouseSession
+from quality_movies.resources.warehouse_session import CONNECTION_LOST, created_concurrently, quote_identifier
 
 HISTORY_TABLE = "dq_history"
 # The warehouse table's columns, in `sql/history_create_table.sql`'s order: the lake's partition columns first.
@@ -31,16 +36,38 @@ def history_key(partition_key: str, run_id: str) -> str:
     return run_output_key(DQ_HISTORY, partition_key, run_id, HISTORY_FILE)
 
 
-def store_history(
-    lake: Lake, context: dg.AssetExecutionContext, summary: Mapping[str, Any], names: Mapping[str, str], key: str
-) -> str:
-    """Write this evaluation's history of the file to the lake (replacing this run's, if retried); its key."""
-    evaluated_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+def store_history(lake: Lake, partition_key: str, run_id: str, history: pl.DataFrame) -> str:
+    """Write one evaluation's history of the file to the lake (replacing this run's, if retried); its key."""
     buffer = io.BytesIO()
-    history_rows(summary, names, key, evaluated_at).write_parquet(buffer, compression="snappy")
-    stored = history_key(context.partition_key, context.run_id)
+    history.write_parquet(buffer, compression="snappy")
+    stored = history_key(partition_key, run_id)
     lake.write_bytes(stored, buffer.getvalue())
     return stored
+
+
+def record_history(
+    context: dg.AssetExecutionContext,
+    lake: Lake,
+    warehouse: Warehouse,
+    summary: Mapping[str, Any],
+    check_names: Mapping[str, str],
+    source_file: str,
+) -> tuple[str, int]:
+    """Record an evaluation (the stage's summary) of `source_file` in the lake, then in `dq_history`.
+
+    Returns the lake key and the rows of this file and run in the warehouse table. An unreachable warehouse
+    retries the step as the load step's policy would (`WAREHOUSE_RETRY`): nothing was routed yet, so a retry
+    starts over cleanly and replaces what the attempt before it recorded.
+    """
+    history = history_rows(summary, check_names, source_file, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    stored = store_history(lake, context.partition_key, context.run_id, history)
+    try:
+        with warehouse.session() as session:
+            in_warehouse = replace_run_history(session, source_file, context.run_id, history)
+    except CONNECTION_LOST as error:
+        wait = WAREHOUSE_RETRY.delay * 2**context.retry_number
+        raise dg.RetryRequested(max_retries=WAREHOUSE_RETRY.max_retries, seconds_to_wait=wait) from error
+    return stored, in_warehouse
 
 
 def read_history(lake: Lake, key: str) -> pl.DataFrame:
@@ -48,27 +75,19 @@ def read_history(lake: Lake, key: str) -> pl.DataFrame:
     return pl.read_parquet(lake.uri(key), storage_options=lake.storage_options(), glob=False)
 
 
-def latest_file_history(lake: Lake, partition_key: str) -> tuple[str, pl.DataFrame] | None:
-    """(run id, history) of the file's latest evaluation in the lake, or None if it was never evaluated.
-
-    The latest, not this run's: a re-execution of the load alone loads the history of the run that evaluated.
-    """
-    listed = lake.list_objects(file_output_prefix(DQ_HISTORY, partition_key))
-    found = [obj for obj in listed if obj.key.endswith(f"/{HISTORY_FILE}")]
-    if not found:
-        return None
-    newest = max(found, key=lambda obj: obj.last_modified).key
-    return newest.split("/run_id=", 1)[1].split("/", 1)[0], read_history(lake, newest)
-
-
 def _statement(session: WarehouseSession, name: str, **literals: str) -> str:
     return session.warehouse.statement(name, history=quote_identifier(HISTORY_TABLE), **literals)
 
 
 def ensure_history_table(session: WarehouseSession) -> None:
-    """Create `<schema>.dq_history` if missing (the schema exists: the load created it), also under a race."""
+    """Create `<schema>.dq_history` if missing, also under a race, and the schema with the load's table before it.
+
+    The quality step writes the history before the file's first load: the schema is created by the load's own
+    path (`ensure_table`, which leaves an existing table alone, so a role that may not create schemas still works).
+    """
     if session.query_one("relation_exists", (session.warehouse.schema_name, HISTORY_TABLE))[0]:
         return
+    session.ensure_table()
     cursor = session.connection.cursor()
     try:
         cursor.execute(_statement(session, "history_create_table"))

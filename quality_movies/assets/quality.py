@@ -1,8 +1,9 @@
 """Quality: evaluate the DQDL ruleset on every row, check each rule, and route rows to good or bad.
 
 The stage's logic lives in `quality_movies.stage` (no Dagster there): this module runs it as one step
-with three assets and one asset check per rule, and puts its outputs in the lake. Steps hand each other
-lake keys, not frames: the good rows wait as Parquet at `staging/good_rows/` for the warehouse load.
+with three assets and one asset check per rule, and puts its outputs in the lake; every evaluation's history
+goes to the lake and to the warehouse's `dq_history` (`assets/history.py`), also when the run then fails.
+Steps hand each other lake keys, not frames: the good rows wait as Parquet at `staging/good_rows/` for the load.
 The ruleset is configuration, so the assets are built from it (`build_quality_stage`).
 """
 
@@ -16,7 +17,7 @@ import polars as pl
 from quality_movies import dqdl
 from quality_movies.assets.catalog import crawled_table, register_crawl
 from quality_movies.assets.failures import bad_input_explained
-from quality_movies.assets.history import store_history
+from quality_movies.assets.history import record_history
 from quality_movies.assets.metadata import (
     OWNERS,
     SAMPLE_ROWS,
@@ -40,6 +41,7 @@ from quality_movies.resources.lake import (
     run_output_key,
     staged_good_rows_key,
 )
+from quality_movies.resources.warehouse import Warehouse
 from quality_movies.ruleset_config import RulesetConfig
 from quality_movies.stage import BAD_RECORDS_FILE, GOOD_ROWS_FILE, SOURCE_ROW, StageResult, run_stage
 
@@ -237,7 +239,7 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
             ),
         ],
     )
-    def quality_stage(context: dg.AssetExecutionContext, lake: Lake, catalog: Catalog):
+    def quality_stage(context: dg.AssetExecutionContext, lake: Lake, catalog: Catalog, warehouse: Warehouse):
         key = lake.landing_key(context.partition_key)
         fingerprint = landed_fingerprint(context)
         with lake.scratch() as out:
@@ -250,9 +252,10 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
             outcome_file.write_text("".join(json.dumps(record) + "\n" for record in result.verdict.records()))
             outcome_key = _store_run_output(lake, RULE_OUTCOME, context, outcome_file)
             remove_earlier_outputs(lake, RULE_OUTCOME, context.partition_key, context.run_id)  # a report: replaced now
-            history_key = store_history(lake, context, result.summary, names, key)  # every evaluation, stopped too
+            # Every evaluation, in the lake and the warehouse, before the file can be stopped or fail a check.
+            history_key, in_history = record_history(context, lake, warehouse, result.summary, names, key)
             metadata = _evaluated_metadata(result, names, key, lake.uri(outcome_key))
-            metadata["dq_history"] = dg.MetadataValue.path(lake.uri(history_key))
+            metadata |= {"dq_history": dg.MetadataValue.path(lake.uri(history_key)), "dq_history_rows": in_history}
             yield dg.MaterializeResult(asset_key=EVALUATED, metadata=metadata)
             yield from _rule_check_results(config, names, result)
             if result.verdict.stop_reason:

@@ -3,7 +3,6 @@
 import dagster as dg
 import polars as pl
 
-from quality_movies.assets.history import latest_file_history, replace_run_history
 from quality_movies.assets.metadata import OWNERS, per_file_check, tags, warehouse_schema
 from quality_movies.assets.run_outputs import committed, routing_run
 from quality_movies.partitions import landed_files
@@ -71,19 +70,12 @@ def imdb_movies_rating(context: dg.AssetExecutionContext, lake: Lake, warehouse:
     good_rows = staged_good_rows(lake, context.partition_key)
     routed_by = routing_run(context)  # read before the load: a later routing run must not pass for it
     staged = good_rows.select(pl.len()).collect().item()
-    evaluated = latest_file_history(lake, context.partition_key)
     with warehouse.session() as session:  # one connection for the whole step
         session.ensure_table()
-        # The evaluation's history first, in a transaction of its own: the rows' commit stays the step's last act.
-        in_history = replace_run_history(session, source_file, *evaluated) if evaluated else 0
         in_table = session.replace_file_rows(source_file, good_rows, context.run_id)
     committed(context, lake, routed_by)  # their quarantine and archive are now the file's; nothing after may fail
     return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": in_table,
-            "source_file": source_file,
-            "dq_history_rows": in_history,  # this file's latest evaluation in <schema>.dq_history
-        },
+        metadata={"dagster/row_count": in_table, "source_file": source_file},
         check_results=[
             dg.AssetCheckResult(
                 check_name=LOADED_MATCHES_GOOD,
