@@ -50,5 +50,5 @@ setup(
             "sqlglot>=25",
         ],
     },
-    entry_points={"console_scripts": ["quality-movies=quality_movies.cli:main"]},
+    entry_points={"console_scripts": ["quality-movies=quality_movies.cli:console"]},
 )

@@ -7,6 +7,7 @@ Only `demo`, `replay` (and `sql`, for the warehouse resource) need Dagster; it i
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from pathlib import Path
@@ -74,5 +75,17 @@ def main(argv: list[str] | None = None) -> int:
     return _demo(args)
 
 
+def console() -> None:
+    """The `quality-movies` command: `main`, then the exit without a last sweep of the garbage collector.
+
+    At exit Python collects while it tears down every module, which costs Dagster's commands 0.4 s for nothing:
+    the process ends anyway. Frozen objects are out of the collector's sight; reference counting still closes
+    files and the atexit handlers (the embedded warehouse's) still run.
+    """
+    status = main()
+    gc.freeze()
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

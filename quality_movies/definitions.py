@@ -215,15 +215,16 @@ def resources_from_env(home: Path) -> dict[str, object]:
     }
 
 
-def resolved(resource: dg.ConfigurableResource) -> dg.ConfigurableResource:
+def resolved(resource: dg.ConfigurableResource, instance: dg.DagsterInstance | None = None) -> dg.ConfigurableResource:
     """A resource with its `EnvVar` settings read, for use outside a Dagster run (CLI, tests).
 
-    The context manager closes the throw-away init context (and its ephemeral instance) at once: left
-    open, it kept that instance registered as the current one, and a later definitions load in the same
-    process failed on it once it was collected ("undefined DagsterInstance weakref").
+    Initialised on `instance` when given: without one, Dagster makes a throw-away ephemeral instance (a third of
+    a second). The context closes at once: left open, it kept that instance registered as the current one, and
+    a later definitions load in the same process failed on it once it was collected ("undefined DagsterInstance
+    weakref").
     """
-    with resource.process_config_and_initialize_cm() as ready:
-        return ready
+    with dg.build_resources({"resource": resource}, instance=instance) as built:
+        return built.resource
 
 
 def build_definitions(home: Path | None = None) -> dg.Definitions:

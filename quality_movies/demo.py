@@ -74,11 +74,11 @@ def run_demo(
     A file already ingested with the same content (by an earlier demo or by the landing sensor) is not run
     again: the summary is that earlier run's, with `already_ingested` set.
     """
-    lake = resolved(resources_from_env(home)["lake"])
+    instance = instance or local_instance()
+    lake = resolved(resources_from_env(home)["lake"], instance)
     key = f"{lake.landing_prefix}/{file.name}"
     etag = _land(lake, file, key)
     partition_key = lake.partition_key(key)
-    instance = instance or local_instance()
     earlier = ingested_by(instance, partition_key, etag)
     if earlier is not None:
         return _summary(instance, earlier, lake, key, already_ingested=True)
