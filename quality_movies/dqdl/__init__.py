@@ -19,6 +19,12 @@ through to ``rows`` unchanged, but no rule sees them (e.g. the raw landed text b
 Dynamic rules (``RowCount > avg(last(10)) * 0.8``) and ``DetectAnomalies`` are judged against the metrics of
 previous runs, given as ``history=`` (a ``MetricHistory``; ``dynamic.py``); without enough of it they are in Error.
 
+Metrics carry Glue's names (``Column.imdb_rating.Maximum``, ``Dataset.*.RowCount``). A rule with a ``where``
+clause measures only the rows the clause keeps, so its metrics get the clause appended, as written (unescaped):
+``ColumnValues "x" > 1 where "y > 2"`` reports ``Column.x.Maximum.Where[y > 2]`` where the same rule without the
+clause reports ``Column.x.Maximum``; each has its own history. AWS documents no name for a filtered rule's
+metrics: this scheme is ours (``plan.Scope.metric``), readable and stable as long as the clause's text is.
+
 The engine knows nothing about Dagster: it takes text and a frame and returns outcomes.
 """
 

@@ -54,8 +54,9 @@ def compile_rule(
     try:
         if rule.where is not None and rule.rule_type == "CustomSql":
             raise Unevaluable("Where clause is not supported for rule type: CustomSql")
-        mask = predicate(unescape(rule.where), schema.names()) if rule.where is not None else None
-        plan = BUILDERS[rule.rule_type](rule, Scope(frame, schema, mask, now, tag, history))
+        where = unescape(rule.where) if rule.where is not None else None
+        mask = predicate(where, schema.names()) if where is not None else None
+        plan = BUILDERS[rule.rule_type](rule, Scope(frame, schema, mask, now, tag, history, where))
         if is_dynamic(rule.condition):
             plan = dynamic_plan(plan, history)
         _probe(plan, frame, mask)
@@ -85,7 +86,7 @@ def _probe(plan: LeafPlan, frame: pl.LazyFrame, mask: pl.Expr | None) -> None:
 
 
 def _row_count(rule: Rule, scope: Scope) -> LeafPlan:
-    name = "Dataset.*.RowCount"
+    name = scope.metric("Dataset.*.RowCount")
     return LeafPlan(rule, metrics={name: scope.row_count()}, judge=metric_judge(name, rule.condition))
 
 
@@ -126,7 +127,7 @@ def _statistic(metric: str, aggregate: Callable[[pl.Expr], pl.Expr]) -> Builder:
     def build(rule: Rule, scope: Scope) -> LeafPlan:
         column = scope.column(rule.columns[0])
         values = scope.kept(as_number(column, scope.schema[column])).drop_nulls()
-        name = f"Column.{rule.columns[0]}.{metric}"
+        name = scope.metric(f"Column.{rule.columns[0]}.{metric}")
         return LeafPlan(rule, metrics={name: aggregate(values)}, judge=metric_judge(name, rule.condition))
 
     return build
@@ -136,7 +137,7 @@ def _column_correlation(rule: Rule, scope: Scope) -> LeafPlan:
     first, second = (scope.column(c) for c in rule.columns)
     a, b = as_number(first, scope.schema[first]), as_number(second, scope.schema[second])
     both = a.is_not_null() & b.is_not_null()
-    name = f"Multicolumn.{rule.columns[0]},{rule.columns[1]}.ColumnCorrelation"
+    name = scope.metric(f"Multicolumn.{rule.columns[0]},{rule.columns[1]}.ColumnCorrelation")
     correlation = pl.corr(scope.kept(a.filter(both)), scope.kept(b.filter(both)))
     return LeafPlan(rule, metrics={name: correlation}, judge=metric_judge(name, rule.condition))
 
@@ -147,7 +148,7 @@ def _column_correlation(rule: Rule, scope: Scope) -> LeafPlan:
 def _completeness(rule: Rule, scope: Scope) -> LeafPlan:
     column = scope.column(rule.columns[0])
     present = pl.col(column).is_not_null()
-    name = f"Column.{rule.columns[0]}.Completeness"
+    name = scope.metric(f"Column.{rule.columns[0]}.Completeness")
     plan = LeafPlan(rule, row=scope.per_row(present), metrics={name: scope.kept(present).mean()})
     if rule.rule_type == "IsComplete":
         plan.judge = _whole(name)
@@ -166,10 +167,10 @@ def _uniqueness(rule: Rule, scope: Scope) -> LeafPlan:
     singles = values.is_unique().sum()
     row = scope.per_row(pl.when(x.is_null()).then(True).otherwise(scope.group_size(column) == 1))
     if rule.rule_type == "UniqueValueRatio":
-        name = f"Column.{rule.columns[0]}.UniqueValueRatio"
+        name = scope.metric(f"Column.{rule.columns[0]}.UniqueValueRatio")
         ratio = singles / values.n_unique()
     else:
-        name = f"Column.{rule.columns[0]}.Uniqueness"
+        name = scope.metric(f"Column.{rule.columns[0]}.Uniqueness")
         ratio = singles / values.len()
     judge = _whole(name) if rule.rule_type == "IsUnique" else metric_judge(name, rule.condition)
     return LeafPlan(rule, row=row, metrics={name: ratio}, judge=judge)
@@ -180,7 +181,7 @@ def _multi_column_uniqueness(rule: Rule, scope: Scope, columns: list[str]) -> Le
     (and IsPrimaryKey here), rows with no value in any of the columns are left out."""
     some = pl.any_horizontal([pl.col(c).is_not_null() for c in columns])
     keys = scope.kept_if(pl.struct(columns), some)
-    name = f"Multicolumn.{','.join(rule.columns)}.Uniqueness"
+    name = scope.metric(f"Multicolumn.{','.join(rule.columns)}.Uniqueness")
     row = scope.per_row(pl.when(some).then(scope.group_size(*columns) == 1).otherwise(True))
     judge = _whole(name) if rule.rule_type == "IsUnique" else metric_judge(name, rule.condition)
     return LeafPlan(rule, row=row, metrics={name: keys.is_unique().sum() / keys.len()}, judge=judge)
@@ -190,12 +191,14 @@ def _primary_key(rule: Rule, scope: Scope) -> LeafPlan:
     names = rule.columns
     columns = [scope.column(c) for c in names]
     present = [pl.col(c).is_not_null() for c in columns]
-    metrics = {f"Column.{n}.Completeness": scope.kept(p).mean() for n, p in zip(names, present, strict=True)}
+    metrics = {
+        scope.metric(f"Column.{n}.Completeness"): scope.kept(p).mean() for n, p in zip(names, present, strict=True)
+    }
     # As Deequ: uniqueness over the rows where at least one key column has a value.
     keys = scope.kept_if(pl.struct(columns), pl.any_horizontal(present))
     single = len(names) == 1
     uniqueness = f"Column.{names[0]}.Uniqueness" if single else f"Multicolumn.{','.join(names)}.Uniqueness"
-    metrics[uniqueness] = keys.is_unique().sum() / keys.len()
+    metrics[scope.metric(uniqueness)] = keys.is_unique().sum() / keys.len()
     row = scope.per_row(pl.all_horizontal(present) & (scope.group_size(*columns) == 1))
     judges = [_whole(name) for name in metrics]
 
@@ -219,14 +222,14 @@ def _whole(name: str) -> Callable[[Values], str | None]:
 
 def _distinct_values_count(rule: Rule, scope: Scope) -> LeafPlan:
     column = scope.column(rule.columns[0])
-    name = f"Column.{rule.columns[0]}.DistinctValuesCount"
+    name = scope.metric(f"Column.{rule.columns[0]}.DistinctValuesCount")
     count = scope.kept(pl.col(column)).drop_nulls().n_unique()
     return LeafPlan(rule, metrics={name: count}, judge=metric_judge(name, rule.condition))
 
 
 def _entropy_rule(rule: Rule, scope: Scope) -> LeafPlan:
     column = scope.column(rule.columns[0])
-    name = f"Column.{rule.columns[0]}.Entropy"
+    name = scope.metric(f"Column.{rule.columns[0]}.Entropy")
     # value_counts, not unique_counts: Polars' streaming engine lowers unique_counts by zipping the
     # values with a row index of the whole frame, which fails ("zip node received non-equal length
     # inputs") once nulls or a where clause have removed rows. Entropy does not need first-seen order.

@@ -67,6 +67,15 @@ class Scope:
     now: datetime
     tag: str  # unique per rule, for helper column names
     history: MetricHistory | None = None  # previous runs' metrics: dynamic conditions, DetectAnomalies
+    where: str | None = None  # the where clause's text (unescaped), which names the rule's metrics apart
+
+    def metric(self, name: str) -> str:
+        """The reported name of the metric Glue calls `name`: with a where clause, `<name>.Where[<clause>]`.
+
+        A rule on a subset of the rows measures something else than the same rule on all of them, so its metric
+        gets a name (and a history, for dynamic rules and DetectAnomalies) of its own.
+        """
+        return name if self.where is None else f"{name}.Where[{self.where}]"
 
     def column(self, name: str) -> str:
         """The frame column a rule's column name refers to (case-insensitive, as in Glue)."""

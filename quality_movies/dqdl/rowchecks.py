@@ -81,13 +81,13 @@ def column_values(rule: Rule, scope: Scope) -> LeafPlan:
         test, readable = number_test(cond, value), value.is_not_null()
         if cond.op in _RANGE_OPS:
             plan.metrics = {
-                f"Column.{rule.columns[0]}.Minimum": scope.kept(value).min(),
-                f"Column.{rule.columns[0]}.Maximum": scope.kept(value).max(),
+                scope.metric(f"Column.{rule.columns[0]}.Minimum"): scope.kept(value).min(),
+                scope.metric(f"Column.{rule.columns[0]}.Maximum"): scope.kept(value).max(),
             }
     else:
         test, readable = _text_test(cond, as_text(column, dtype)), pl.lit(True)
     if not plan.metrics:
-        plan.compliance_metric = f"Column.{rule.columns[0]}.ColumnValues.Compliance"
+        plan.compliance_metric = scope.metric(f"Column.{rule.columns[0]}.ColumnValues.Compliance")
     plan.row = scope.per_row(_row(x, test, readable, _null_outcome(cond)))
     return plan
 
@@ -117,8 +117,8 @@ def column_length(rule: Rule, scope: Scope) -> LeafPlan:
         rule,
         row=scope.per_row(test),
         metrics={
-            f"Column.{name}.MinimumLength": scope.kept(length).min(),
-            f"Column.{name}.MaximumLength": scope.kept(length).max(),
+            scope.metric(f"Column.{name}.MinimumLength"): scope.kept(length).min(),
+            scope.metric(f"Column.{name}.MaximumLength"): scope.kept(length).max(),
         },
         judge=compliance_judge(rule.threshold),
     )
@@ -149,7 +149,7 @@ def column_data_type(rule: Rule, scope: Scope) -> LeafPlan:
     return LeafPlan(
         rule,
         extra={PASSED_ROWS: present.sum(), FAILED_ROWS: (~present).sum()},
-        compliance_metric=f"Column.{rule.columns[0]}.ColumnDataType.Compliance",
+        compliance_metric=scope.metric(f"Column.{rule.columns[0]}.ColumnDataType.Compliance"),
         judge=compliance_judge(rule.threshold),
     )
 

@@ -37,7 +37,7 @@ def test_multi_column_uniqueness_compares_the_share_of_unique_combinations() -> 
 
 def test_is_primary_key_with_a_where_clause_is_evaluated() -> None:
     result, _ = judge('IsPrimaryKey "a" "b" where "id < 4"', FRAME)
-    assert result.evaluated_metrics["Multicolumn.a,b.Uniqueness"] == 1.0
+    assert result.evaluated_metrics["Multicolumn.a,b.Uniqueness.Where[id < 4]"] == 1.0
 
 
 def test_unquoted_parameters_name_columns() -> None:

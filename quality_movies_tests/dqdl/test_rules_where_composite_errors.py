@@ -21,7 +21,7 @@ FRAME = pl.DataFrame(
 def test_where_clause_skips_the_rows_it_leaves_out() -> None:
     result, letters = judge('IsComplete "name" where "cat = \'B\' or cat is null"', FRAME)
     assert letters == list("SPFSS")
-    assert result.evaluated_metrics == {"Column.name.Completeness": 0.5}
+    assert result.evaluated_metrics == {"Column.name.Completeness.Where[cat = 'B' or cat is null]": 0.5}
 
 
 def test_where_clause_columns_resolve_case_insensitively_and_double_quotes_are_text() -> None:

@@ -32,7 +32,7 @@ def test_glue_reference_example_custom_sql_compares_a_bigint_column_with_a_numbe
 def test_row_count_where_age_over_18_counts_the_rows_of_a_bigint_column() -> None:
     people = pl.DataFrame({"age": [19, 40, 18, None, 25, 70]})
     result, letters = judge('RowCount = 4 where "age > 18"', people)
-    assert (result.outcome, result.evaluated_metrics) == ("Passed", {"Dataset.*.RowCount": 4.0})
+    assert (result.outcome, result.evaluated_metrics) == ("Passed", {"Dataset.*.RowCount.Where[age > 18]": 4.0})
     assert letters == list("SSSSSS")
 
 
