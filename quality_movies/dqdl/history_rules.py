@@ -2,8 +2,10 @@
 
 Both measure the current data exactly as the static rule does (the same Polars aggregate in the same pass);
 only the judge differs, and it reads the history (``dynamic.MetricHistory``) only when it runs, for the rule's
-own metric. What the judge derived from the history (the dynamic threshold; the expected range and robust
-z-score) is reported among the rule's metrics, so it is kept in the metrics history and shown in the checks.
+own metrics. DetectAnomalies on ColumnLength and ColumnValues, which have no condition to build their rules'
+measures from here, measures the ranges those rules report (``RANGE_TARGETS``). What the judge derived from the
+history (the dynamic threshold; the expected range and robust z-score) is reported among the rule's metrics, so
+it is kept in the metrics history and shown in the checks.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import polars as pl
+
 from quality_movies.dqdl.conditions import Unevaluable
-from quality_movies.dqdl.dynamic import ANOMALY_Z, MetricHistory, detect_anomaly, resolve
+from quality_movies.dqdl.dynamic import ANOMALY_Z, AnomalyCheck, MetricHistory, detect_anomaly, resolve
 from quality_movies.dqdl.model import Rule
 from quality_movies.dqdl.plan import LeafPlan, Scope, Values, metric_judge, show
+from quality_movies.dqdl.rowchecks import length_range, value_range
 
-# The rules DetectAnomalies takes (AWS's DetectAnomalies reference) that measure one number without a condition
-# here; ColumnLength and ColumnValues build their measures from their condition, so they are not among them.
+# The rules DetectAnomalies takes (AWS's DetectAnomalies reference) that measure one number here.
 ANOMALY_TARGETS = frozenset(
     {
         "RowCount",
@@ -34,6 +38,12 @@ ANOMALY_TARGETS = frozenset(
         "CustomSql",
     }
 )
+# The two it takes that judge each value against their condition, and DetectAnomalies gives none: the metrics
+# their rules report are measured without it, two each, and each is judged on its own (AWS names no metric here).
+RANGE_TARGETS: dict[str, Callable[[Rule, Scope], dict[str, pl.Expr]]] = {
+    "ColumnLength": length_range,  # Column.<c>.MinimumLength, .MaximumLength
+    "ColumnValues": value_range,  # Column.<c>.Minimum, .Maximum (numbers)
+}
 
 
 def _measured(name: str, values: Values) -> float:
@@ -72,34 +82,53 @@ def dynamic_plan(plan: LeafPlan, history: MetricHistory | None) -> LeafPlan:
     return plan
 
 
+def _anomaly_measures(rule: Rule, scope: Scope, build: Callable[[Rule, Scope], LeafPlan]) -> LeafPlan:
+    """A plan measuring what DetectAnomalies judges: the target rule's metrics, not yet judged."""
+    target, *parameters = rule.parameters
+    measured_rule = Rule(target.value, tuple(parameters))
+    if target.value in RANGE_TARGETS:
+        if len(parameters) != 1:
+            raise Unevaluable(f'DetectAnomalies "{target.value}" takes one column')
+        return LeafPlan(rule, metrics=RANGE_TARGETS[target.value](measured_rule, scope))
+    if target.value not in ANOMALY_TARGETS:
+        wanted = ", ".join(sorted(ANOMALY_TARGETS | RANGE_TARGETS.keys()))
+        raise Unevaluable(f"DetectAnomalies here takes one of {wanted}, not {target.value!r}")
+    measured = build(measured_rule, scope)
+    plan = LeafPlan(rule, metrics=measured.metrics, extra=measured.extra, queries=measured.queries)
+    _single_metric(plan, "DetectAnomalies")
+    return plan
+
+
+def _anomaly_reason(name: str, check: AnomalyCheck) -> str:
+    return (
+        f"Anomaly: {name} {show(check.value)} is outside the expected range {check.lower:.6g} to "
+        f"{check.upper:.6g} (robust z-score {check.z:.3g}, |z| > {ANOMALY_Z}; median {check.median:.6g} "
+        f"of the previous runs)"
+    )
+
+
 def anomaly_plan(rule: Rule, scope: Scope, build: Callable[[Rule, Scope], LeafPlan], history: MetricHistory | None):
     """``DetectAnomalies "<RuleType>" <parameters>``: the target rule's metric, judged by its robust z-score
     over the previous runs (``dynamic.robust_z``); fails when |z| > 3.5, Error with too little history.
 
-    Reports the metric, its expected range (``<metric>.LowerBound``/``.UpperBound``) and ``<metric>.RobustZScore``.
+    ColumnLength and ColumnValues measure two metrics (``RANGE_TARGETS``): each is judged against its own history,
+    the rule fails if either is anomalous and is in Error if either cannot be judged. Reports each metric, its
+    expected range (``<metric>.LowerBound``/``.UpperBound``) and ``<metric>.RobustZScore``.
     """
-    target, *parameters = rule.parameters
-    if target.value not in ANOMALY_TARGETS:
-        wanted = ", ".join(sorted(ANOMALY_TARGETS))
-        raise Unevaluable(f"DetectAnomalies here takes one of {wanted}, not {target.value!r}")
-    measured = build(Rule(target.value, tuple(parameters)), scope)
-    plan = LeafPlan(rule, metrics=measured.metrics, extra=measured.extra, queries=measured.queries)
-    name = _single_metric(plan, "DetectAnomalies")
+    plan = _anomaly_measures(rule, scope, build)
+    names = [*plan.metrics, *plan.queries]
 
     def judge(values: Values) -> str | None:
-        check = detect_anomaly(name, _measured(name, values), history)
-        plan.derived = {
-            f"{name}.LowerBound": check.lower,
-            f"{name}.UpperBound": check.upper,
-            f"{name}.RobustZScore": check.z,
-        }
-        if not check.anomalous:
-            return None
-        return (
-            f"Anomaly: {name} {show(check.value)} is outside the expected range {check.lower:.6g} to "
-            f"{check.upper:.6g} (robust z-score {check.z:.3g}, |z| > {ANOMALY_Z}; median {check.median:.6g} "
-            f"of the previous runs)"
-        )
+        checks = {name: detect_anomaly(name, _measured(name, values), history) for name in names}
+        plan.derived = {}
+        for name, check in checks.items():
+            plan.derived |= {
+                f"{name}.LowerBound": check.lower,
+                f"{name}.UpperBound": check.upper,
+                f"{name}.RobustZScore": check.z,
+            }
+        reasons = [_anomaly_reason(name, check) for name, check in checks.items() if check.anomalous]
+        return "; ".join(reasons) or None
 
     plan.judge = judge
     return plan

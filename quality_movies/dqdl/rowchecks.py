@@ -80,16 +80,23 @@ def column_values(rule: Rule, scope: Scope) -> LeafPlan:
         value = as_number(column, dtype)
         test, readable = number_test(cond, value), value.is_not_null()
         if cond.op in _RANGE_OPS:
-            plan.metrics = {
-                scope.metric(f"Column.{rule.columns[0]}.Minimum"): scope.kept(value).min(),
-                scope.metric(f"Column.{rule.columns[0]}.Maximum"): scope.kept(value).max(),
-            }
+            plan.metrics = value_range(rule, scope)
     else:
         test, readable = _text_test(cond, as_text(column, dtype)), pl.lit(True)
     if not plan.metrics:
         plan.compliance_metric = scope.metric(f"Column.{rule.columns[0]}.ColumnValues.Compliance")
     plan.row = scope.per_row(_row(x, test, readable, _null_outcome(cond)))
     return plan
+
+
+def value_range(rule: Rule, scope: Scope) -> dict[str, pl.Expr]:
+    """The smallest and largest value of the rule's column, as numbers (Glue's ``Minimum``, ``Maximum``)."""
+    column = scope.column(rule.columns[0])
+    value = scope.kept(as_number(column, scope.schema[column]))
+    return {
+        scope.metric(f"Column.{rule.columns[0]}.Minimum"): value.min(),
+        scope.metric(f"Column.{rule.columns[0]}.Maximum"): value.max(),
+    }
 
 
 def _text_test(cond: Condition, text: pl.Expr) -> pl.Expr:
@@ -109,19 +116,24 @@ def _text_test(cond: Condition, text: pl.Expr) -> pl.Expr:
 def column_length(rule: Rule, scope: Scope) -> LeafPlan:
     """``ColumnLength "col" <condition>``: the length of every value meets the condition; a null has length 0,
     as in the reference (``ColumnLength "c" > 0`` fails null rows)."""
-    column = scope.column(rule.columns[0])
-    length = as_text(column, scope.schema[column]).str.len_chars().fill_null(0)
-    test = number_test(rule.condition, length.cast(pl.Float64))
-    name = rule.columns[0]
+    test = number_test(rule.condition, _length(rule, scope).cast(pl.Float64))
     return LeafPlan(
-        rule,
-        row=scope.per_row(test),
-        metrics={
-            scope.metric(f"Column.{name}.MinimumLength"): scope.kept(length).min(),
-            scope.metric(f"Column.{name}.MaximumLength"): scope.kept(length).max(),
-        },
-        judge=compliance_judge(rule.threshold),
+        rule, row=scope.per_row(test), metrics=length_range(rule, scope), judge=compliance_judge(rule.threshold)
     )
+
+
+def _length(rule: Rule, scope: Scope) -> pl.Expr:
+    column = scope.column(rule.columns[0])
+    return as_text(column, scope.schema[column]).str.len_chars().fill_null(0)
+
+
+def length_range(rule: Rule, scope: Scope) -> dict[str, pl.Expr]:
+    """The shortest and longest value of the rule's column (Glue's ``MinimumLength``, ``MaximumLength``)."""
+    length = scope.kept(_length(rule, scope))
+    return {
+        scope.metric(f"Column.{rule.columns[0]}.MinimumLength"): length.min(),
+        scope.metric(f"Column.{rule.columns[0]}.MaximumLength"): length.max(),
+    }
 
 
 _LAYOUTS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
