@@ -23,6 +23,7 @@ Then the fixed costs on small inputs (`lint` of the bundled ruleset, `validate` 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -167,6 +168,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--load-max-rows", type=int, default=1_000_000, help="largest size the warehouse load runs")
     parser.add_argument("--insert-rows", type=int, default=20_000, help="rows the INSERT baseline loads")
     args = parser.parse_args(argv)
+    if args.pandas_python:  # cases run in scratch folders; not resolved: a venv's python is a link out of the venv
+        args.pandas_python = os.path.abspath(args.pandas_python)
     if args.quick:
         args.sizes, args.repeat = "200000", 1
     return args
