@@ -104,6 +104,7 @@ def test_each_rule_is_an_asset_check_with_its_outcome_metrics_and_failing_sample
 def test_rerun_of_a_partition_replaces_its_rows(pipeline, warehouse):
     partition = pipeline.land(IMDB_CSV)
     first = pipeline.run(partition)
+    pipeline.land(IMDB_CSV)  # loaded, the file left input_data/: a rerun reads it landed again
     second = pipeline.run(partition)
 
     assert first.success and second.success

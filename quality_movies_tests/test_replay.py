@@ -76,9 +76,10 @@ def test_replay_after_a_ruleset_fix_moves_exactly_the_newly_passing_rows_and_aga
     quarantined_before = quarantined_source_rows(pipeline.lake, partition_key)
     ruleset(RELAXED)  # the fix
 
-    (first,) = run_replay(None, pipeline.home, instance=pipeline.instance)  # every file with a quarantine
+    # Every file with a quarantine; loaded, the file left input_data/, so its archive is landed again first.
+    (first,) = run_replay(None, pipeline.home, instance=pipeline.instance, from_archive=True)
     quarantined_after = quarantined_source_rows(pipeline.lake, partition_key)
-    (second,) = run_replay("imdb_movies_rating.csv", pipeline.home, instance=pipeline.instance)
+    (second,) = run_replay("imdb_movies_rating.csv", pipeline.home, instance=pipeline.instance, from_archive=True)
 
     assert first["success"] and second["success"], (first["error"], second["error"])
     assert first["before"] == {"warehouse_rows": 33, "quarantined_rows": ROWS - 33}
@@ -127,7 +128,7 @@ def test_replay_of_a_file_whose_landed_object_is_gone_is_refused_and_moves_nothi
     strictly_ingested, ruleset, empty_warehouse
 ):
     pipeline, partition_key = strictly_ingested
-    pipeline.lake.delete(pipeline.lake.landing_key(partition_key))
+    assert not pipeline.lake.exists(pipeline.lake.landing_key(partition_key))  # loaded: it left input_data/
     ruleset(RELAXED)
 
     (report,) = run_replay("input_data/imdb_movies_rating.csv", pipeline.home, instance=pipeline.instance)
@@ -152,10 +153,10 @@ def test_replay_command_replays_each_file_with_quarantined_rows_and_reports_the_
     monkeypatch.delenv("DAGSTER_HOME", raising=False)  # an ephemeral instance: files found from the lake alone
     ruleset(RELAXED)
 
-    assert cli.main(["replay", "--json"]) == 0
+    assert cli.main(["replay", "--json", "--from-archive"]) == 0  # loaded files left input_data/
     (report,) = json.loads(capsys.readouterr().out)
     assert (report["source_file"], report["moved_to_warehouse"]) == ("input_data/imdb_movies_rating.csv", 289)
-    assert cli.main(["replay", "--file", "imdb_movies_rating.csv"]) == 0
+    assert cli.main(["replay", "--file", "imdb_movies_rating.csv", "--from-archive"]) == 0
     printed = capsys.readouterr().out
 
     assert "moved from quarantine to warehouse: 0\n" in printed
@@ -168,14 +169,16 @@ def test_replay_from_the_archive_lands_the_last_ingested_bytes_again_and_moves_t
 ):
     pipeline, partition_key = strictly_ingested
     landed = pipeline.lake.landing_key(partition_key)
-    pipeline.lake.delete(landed)
+    assert not pipeline.lake.exists(landed)  # loaded: it left input_data/
     (archive,) = pipeline.keys(PROCESSED)
     ruleset(RELAXED)
 
     (report,) = run_replay(landed, pipeline.home, instance=pipeline.instance, from_archive=True)
 
     assert report["success"] and report["landed_from_archive"] == pipeline.lake.uri(archive)
-    assert pipeline.lake.path(landed).read_bytes() == IMDB_CSV.read_bytes()
+    assert not pipeline.lake.exists(landed)  # landed again, loaded again, gone again
+    (replayed,) = pipeline.keys(PROCESSED)  # the replay's archive replaced the ingest's: the same bytes
+    assert replayed != archive and pipeline.lake.path(replayed).read_bytes() == IMDB_CSV.read_bytes()
     assert (report["moved_to_warehouse"], report["after"]) == (289, {"warehouse_rows": 322, "quarantined_rows": 678})
     assert _warehouse_movies(empty_warehouse) == _file_movies(_rated(8.0))
 

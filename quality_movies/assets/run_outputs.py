@@ -8,13 +8,29 @@ fails removes what its run wrote (`discard_outputs_of_failed_steps`), and what a
 the file's next commit, so the warehouse, the quarantine and the archive always tell the last successful run's
 story. Rule outcomes are a report of the evaluation, kept even when a run stops: each run's replaces the
 previous one at once.
+
+Once the commit is done, the landed file leaves the landing prefix (so the listing stays as long as the files
+waiting, not every file ever landed): only the version the routing run read, and only if it is still that
+version (`Lake.remove_version`: a conditional delete on S3, a rename aside checked and undone if needed locally).
+A re-upload that landed while the run ran stays, and the sensor takes it as any new version. A file whose run
+stops or fails is not loaded and keeps its place: nothing of it was archived (a stop comes before the archive
+copy, and a failed step's hook removes its run's archive), so the landed object is its only copy, and replaying
+it after a fix reads it there.
 """
 
 import dagster as dg
 
-from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, Lake, file_output_prefix, run_output_key
+from quality_movies.resources.lake import (
+    BAD_RECORDS,
+    PROCESSED,
+    Fingerprint,
+    Lake,
+    file_output_prefix,
+    run_output_key,
+)
 
 STAGED_ROWS = dg.AssetKey("good_rows")  # materialized by the quality step once the rows are staged
+LANDED = dg.AssetKey("landed_file")  # materialized with the version (ETag, size) the run reads
 # What a run writes that only its warehouse commit makes the file's: removed if the run fails before it,
 # and the earlier runs' removed once it commits.
 COMMITTED_WITH_LOAD = (BAD_RECORDS, PROCESSED)
@@ -60,16 +76,53 @@ def routing_run(context: dg.AssetExecutionContext) -> str:
 
 
 def committed(context: dg.AssetExecutionContext, lake: Lake, routed_by: str) -> None:
-    """After the warehouse commit: the routing run's quarantine and archive are the file's; drop the others.
+    """After the warehouse commit: the routing run's quarantine and archive are the file's; drop the others, and
+    the landed file if it is still the version loaded (`remove_landed_version`).
 
     Best effort: the rows are committed, so this step must not fail now (the failure hook would remove the
-    quarantine of committed rows). Earlier outputs left behind are removed by the file's next load.
+    quarantine of committed rows). Earlier outputs left behind are removed by the file's next load; a landed
+    file left behind stays landed (its content is ingested: the sensor does not run it again).
     """
     for prefix in COMMITTED_WITH_LOAD:
         try:
             remove_earlier_outputs(lake, prefix, context.partition_key, routed_by)
         except Exception as error:  # noqa: BLE001 - any storage error; the next load tries again
             context.log.warning(f"earlier {prefix} outputs of {context.partition_key} are left for later: {error}")
+    try:
+        remove_landed_version(context, lake, routed_by)
+    except Exception as error:  # noqa: BLE001 - any storage error: the file stays landed, as before this change
+        context.log.warning(f"{lake.landing_key(context.partition_key)} stays landed: {error}")
+
+
+def version_read_by(instance: dg.DagsterInstance, run_id: str) -> Fingerprint | None:
+    """The version of the landed file that run `run_id` fingerprinted (None if it never materialized landed_file)."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    for record in reversed(records):
+        materialization = record.event_log_entry.asset_materialization
+        if materialization is None or materialization.asset_key != LANDED:
+            continue
+        metadata = materialization.metadata
+        if "etag" in metadata and "size_bytes" in metadata:
+            return Fingerprint(etag=str(metadata["etag"].value), size=int(metadata["size_bytes"].value))
+    return None
+
+
+def remove_landed_version(context: dg.AssetExecutionContext, lake: Lake, routed_by: str) -> bool:
+    """Take the landed file out of the landing prefix if it is still the version the routing run read.
+
+    That version is archived under `processed/` and its rows are committed. Any other version (a re-upload
+    that landed while the run ran) stays for its own run. True if the file was removed.
+    """
+    key = lake.landing_key(context.partition_key)
+    read = version_read_by(context.instance, routed_by)
+    if read is None:  # routed without a landed_file step in its run: which version it read is not recorded
+        context.log.info(f"{key} stays landed: run {routed_by} recorded no landed version to compare it with")
+        return False
+    if lake.remove_version(key, read):
+        context.log.info(f"{key} left the landing prefix: its rows are loaded and its bytes archived")
+        return True
+    context.log.info(f"{key} stays landed: it is no longer the version {read.etag} this run loaded")
+    return False
 
 
 def discard_outputs_of_failed_steps(*op_names: str) -> dg.HookDefinition:

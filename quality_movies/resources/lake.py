@@ -232,6 +232,14 @@ class Lake(dg.ConfigurableResource):
     def delete(self, key: str) -> None:
         """Remove one object, if it exists."""
 
+    @abstractmethod
+    def remove_version(self, key: str, expected: Fingerprint) -> bool:
+        """Remove `key` only if it is the `expected` version, in one step no upload can slip into.
+
+        True if it was removed; False if it was gone or is another version (a re-upload landed since), which is
+        left exactly where it is. Used to take an ingested file out of the landing prefix after its load.
+        """
+
     def read_parquet(self, key: str) -> pl.DataFrame:
         return pl.read_parquet(self.uri(key), storage_options=self.storage_options(), glob=False)
 

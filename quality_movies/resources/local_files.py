@@ -7,6 +7,7 @@ lake for its local scratch folders.
 import os
 import re
 import shutil
+import stat
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -20,6 +21,7 @@ STALE_AFTER_SECONDS = 3600
 SCRATCH_PREFIX = "quality_movies-"
 PARTIAL_AFFIXES = len(".") + len(".") + 32 + len(".partial")  # around the name: `.<name>.<uuid hex>.partial`
 PARTIAL_NAME = re.compile(r"^\..*\.[0-9a-f]{32}\.partial$", re.DOTALL)
+REMOVING_AFFIXES = len(".") + len(".") + 32 + len(".removing")  # `.<name>.<uuid hex>.removing`
 
 
 @contextmanager
@@ -42,6 +44,43 @@ def write_whole(target: Path, data: bytes) -> None:
     """Write `data` to `target` through `replacing`."""
     with replacing(target) as partial:
         partial.write_bytes(data)
+
+
+def remove_if_version(path: Path, etag: str) -> bool:
+    """Remove the file `path` only if it is the version `etag` (`local_etag`); True if it was removed.
+
+    A file found to be that version is first renamed aside under a hidden name (atomic): from then on an upload
+    landing at `path` lands beside it and is never touched. A rename changes the file's change time, so the file
+    renamed is then compared to the one found by what a rename keeps (inode, modification time, size): the same
+    file, unwritten since, is deleted. Anything else (replaced or written in the instant between) is put back by a
+    hard link, which refuses to replace a file landed at `path` meanwhile: that newer upload stays, and the one
+    aside, already replaced by it as a later PUT replaces an object on S3, is dropped. A process killed in between
+    leaves the hidden `.removing` file, which nothing deletes by itself.
+    """
+    try:
+        found = path.lstat()
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(found.st_mode) or local_etag(found) != etag:
+        return False
+    aside = path.with_name(f".{bounded_name(path.name, REMOVING_AFFIXES)}.{uuid.uuid4().hex}.removing")
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:  # removed in the instant since it was found
+        return False
+    moved = aside.lstat()
+    if _kept_by_rename(moved) == _kept_by_rename(found):
+        aside.unlink()
+        return True
+    with suppress(FileExistsError):  # a newer upload is at `path`: it stays
+        os.link(aside, path)
+    aside.unlink()
+    return False
+
+
+def _kept_by_rename(found: os.stat_result) -> tuple[int, int, int, int]:
+    """What identifies a file's content across a rename: device, inode, modification time, size."""
+    return found.st_dev, found.st_ino, found.st_mtime_ns, found.st_size
 
 
 def _newest_change(path: Path) -> float:

@@ -26,6 +26,7 @@ from quality_movies.resources.local_files import (
     SCRATCH_PREFIX,
     STALE_AFTER_SECONDS,
     local_etag,
+    remove_if_version,
     remove_stale_folders,
     replacing,
     write_whole,
@@ -146,6 +147,9 @@ class LocalLake(Lake):
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+    def remove_version(self, key: str, expected: Fingerprint) -> bool:
+        return remove_if_version(self.path(key), expected.etag)  # the local etag covers the size too
 
     def remove_stale_leftovers(self, older_than: float = STALE_AFTER_SECONDS) -> list[str]:
         cutoff, base = time.time() - older_than, self.base()

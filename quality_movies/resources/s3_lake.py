@@ -27,6 +27,8 @@ LINK_SECONDS = 7 * 24 * 3600
 MIB = 1024 * 1024
 # What S3 answers a CopySourceIfMatch (or a HeadObject IfMatch) naming a version the source no longer is.
 PRECONDITION_FAILED = frozenset({"412", "PreconditionFailed"})
+# What S3 answers a conditional DeleteObject on a key with no object.
+NOT_FOUND = frozenset({"404", "NoSuchKey"})
 
 
 def _as_lake_object(key: str, size: int, etag: str, last_modified) -> LakeObject:
@@ -168,6 +170,22 @@ class S3Lake(Lake):
 
     def delete(self, key: str) -> None:
         self.client().delete_object(Bucket=self.bucket, Key=safe_key(key))
+
+    def remove_version(self, key: str, expected: Fingerprint) -> bool:
+        """A conditional DeleteObject: S3 removes the object only while its ETag is the expected one (If-Match).
+
+        S3 checks and deletes as one operation, so an upload completing meanwhile is either the one refused (412)
+        or lands after the delete; either way it stays. On a versioned bucket the delete adds a delete marker.
+        A store that ignored If-Match would delete whatever is there (moto honours it, and tests it).
+        """
+        client = self.client()
+        try:
+            client.delete_object(Bucket=self.bucket, Key=safe_key(key), IfMatch=f'"{expected.etag}"')
+        except client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in PRECONDITION_FAILED | NOT_FOUND:
+                return False
+            raise
+        return True
 
     def delete_prefix(self, prefix: str) -> None:
         client = self.client()

@@ -30,6 +30,9 @@ S3_ACTIONS = {
     "CreateMultipartUpload": ("s3:PutObject",),
     "UploadPart": ("s3:PutObject",),
     "CompleteMultipartUpload": ("s3:PutObject",),
+    # The landed file's removal after the load is a conditional delete (If-Match: the ETag read), which AWS
+    # authorizes only with both actions.
+    "DeleteObject": ("s3:DeleteObject", "s3:GetObject"),
 }
 
 
@@ -89,7 +92,8 @@ def test_every_aws_call_of_an_ingest_run_is_allowed_to_the_pipeline_role(aws, ho
         job = build_definitions(home).resolve_job_def("ingest_landed_file")
         assert job.execute_in_process(partition_key=request.partition_key, instance=instance, tags=request.tags).success
 
-    assert {"s3.ListObjectsV2", "glue.CreateTable", "sns.Publish"} <= called  # the recording saw the run
+    assert {"s3.ListObjectsV2", "glue.CreateTable", "sns.Publish", "s3.DeleteObject"} <= called  # saw the run
+    assert aws.keys("input_data/") == []  # the DeleteObject: the loaded file left the landing prefix
     needed = {action for operation in called for action in _iam_actions(operation)}
     assert needed - _allowed_actions(_template(), "PipelineRole") == set()
 
