@@ -72,8 +72,13 @@ def remove_if_version(path: Path, etag: str) -> bool:
     if _kept_by_rename(moved) == _kept_by_rename(found):
         aside.unlink()
         return True
-    with suppress(FileExistsError):  # a newer upload is at `path`: it stays
-        os.link(aside, path)
+    try:
+        os.link(aside, path)  # never over an upload landed at `path` meanwhile
+    except FileExistsError:
+        pass  # a newer upload is at `path`: it stays, and the version aside, replaced by it, goes
+    except OSError:  # a file system without hard links: a rename, which could replace an upload of this instant
+        os.rename(aside, path)
+        return False
     aside.unlink()
     return False
 
