@@ -90,7 +90,7 @@ def committed(context: dg.AssetExecutionContext, lake: Lake, routed_by: str) -> 
             context.log.warning(f"earlier {prefix} outputs of {context.partition_key} are left for later: {error}")
     try:
         remove_landed_version(context, lake, routed_by)
-    except Exception as error:  # noqa: BLE001 - any storage error: the file stays landed, as before this change
+    except Exception as error:  # noqa: BLE001 - any storage error: the file stays landed, which loses nothing
         context.log.warning(f"{lake.landing_key(context.partition_key)} stays landed: {error}")
 
 
