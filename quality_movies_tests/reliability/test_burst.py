@@ -84,3 +84,10 @@ def test_no_more_runs_go_at_once_than_the_run_queue_allows(burst: BurstOutcome) 
     limit = burst.env.instance().run_coordinator.get_run_queue_config().max_concurrent_runs
 
     assert 1 <= peak_concurrency(burst.runs) <= limit
+
+
+def test_every_loaded_file_left_the_landing_prefix(burst: BurstOutcome) -> None:
+    lake = burst.env.lake()
+
+    assert lake.list_objects(lake.landing_prefix) == []  # 200 loaded, 200 gone: the listing does not grow
+    assert len({o.key.split("/run_id=")[0] for o in lake.list_objects(PROCESSED)}) == len(burst.landed)
