@@ -34,7 +34,7 @@ def _replay(args: argparse.Namespace) -> int:
     from quality_movies.definitions import local_home
     from quality_movies.replay import print_replay, run_replay
 
-    reports = run_replay(args.file, local_home(), verbose=args.verbose, from_archive=args.from_archive)
+    reports = run_replay(args.file, local_home(), verbose=args.verbose)
     if args.json:
         print(json.dumps(reports))
     else:
@@ -55,9 +55,6 @@ def main(argv: list[str] | None = None) -> int:
         "replay", help="re-run quarantined files under the current ruleset: rows that now pass load, the rest stay"
     )
     replay.add_argument("--file", metavar="KEY", help="the landed file's key (default: every file with a quarantine)")
-    replay.add_argument(
-        "--from-archive", action="store_true", help="land a gone file again from its newest processed/ copy first"
-    )
     replay.add_argument("--json", action="store_true", help="print one JSON list, an object per file")
     replay.add_argument("--verbose", action="store_true", help="also print Dagster's own log to stderr")
     add_quality_commands(commands)

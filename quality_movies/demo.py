@@ -15,7 +15,7 @@ import dagster as dg
 from quality_movies.assets.landing import ETAG_TAG, ingested_by
 from quality_movies.definitions import build_definitions, resolved, resources_from_env
 from quality_movies.partitions import landed_files
-from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME, Lake
+from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, RULE_OUTCOME, Lake, output_run_id
 from quality_movies.run_summary import file_and_reason, summarize_run
 
 
@@ -52,18 +52,36 @@ def run_partition(
     return result.run_id
 
 
+def _same_bytes(lake: Lake, key: str, file: Path) -> bool:
+    if lake.describe(key).size != file.stat().st_size:
+        return False
+    with lake.local_file(key) as held:
+        return filecmp.cmp(file, held, shallow=False)
+
+
 def _land(lake: Lake, file: Path, key: str) -> str:
     """Copy `file` to `key` unless the lake holds the same bytes there already; the landed object's ETag.
 
     Copying the same bytes again would give the object a new ETag (locally: a new modification time),
     which the sensor and the record of ingested files would take for new content.
     """
-    if lake.exists(key) and lake.describe(key).size == file.stat().st_size:
-        with lake.local_file(key) as landed:
-            if filecmp.cmp(file, landed, shallow=False):
-                return lake.describe(key).etag
-    lake.put_file(file, key)
+    if not (lake.exists(key) and _same_bytes(lake, key, file)):
+        lake.put_file(file, key)
     return lake.describe(key).etag
+
+
+def _loaded_already(lake: Lake, file: Path, key: str, instance: dg.DagsterInstance) -> str | None:
+    """The run that loaded these very bytes when the file has left the landing prefix (loaded files do), or None.
+
+    Its archive copy (`processed/`) holds what it read; an ephemeral instance knows no earlier run.
+    """
+    if lake.exists(key):
+        return None
+    archive = lake.newest_output(PROCESSED, lake.partition_key(key))
+    if archive is None or not _same_bytes(lake, archive, file):
+        return None
+    run_id = output_run_id(archive)
+    return run_id if instance.has_run(run_id) else None
 
 
 def run_demo(
@@ -71,12 +89,16 @@ def run_demo(
 ) -> dict[str, Any]:
     """Land `file` and materialize the whole graph for it with every check, unless that content was ingested.
 
-    A file already ingested with the same content (by an earlier demo or by the landing sensor) is not run
-    again: the summary is that earlier run's, with `already_ingested` set.
+    A file already ingested with the same content (by an earlier demo or by the landing sensor; still landed, or
+    gone from the landing prefix with its load) is not run again: the summary is that earlier run's, with
+    `already_ingested` set.
     """
     instance = instance or local_instance()
     lake = resolved(resources_from_env(home)["lake"], instance)
     key = f"{lake.landing_prefix}/{file.name}"
+    loaded = _loaded_already(lake, file, key, instance)
+    if loaded is not None:
+        return _summary(instance, loaded, lake, key, already_ingested=True)
     etag = _land(lake, file, key)
     partition_key = lake.partition_key(key)
     earlier = ingested_by(instance, partition_key, etag)

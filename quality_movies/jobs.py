@@ -44,10 +44,10 @@ ingest_landed_file = _file_job(
 replay_quarantine = _file_job(
     "replay_quarantine",
     "Replay a file's quarantine after a ruleset or mapping fix: re-evaluate the whole landed file "
-    "(as it is now under the landing prefix: the original, or a corrected re-landed version) under the current "
+    "(as it is now under the landing prefix: the original, or a corrected re-landed version; a loaded file, gone "
+    "from the prefix, is landed again from its newest processed/ copy) under the current "
     "ruleset and mapping, load the rows that now pass and keep the rest quarantined. The load replaces the "
     "file's rows and its quarantine in one commit, so a replay is idempotent and every row stays in exactly one "
-    "place; checks and dq_history update as in any run. Pick one partition, or backfill several. A file whose "
-    "landed object is gone fails at landed_file: land it again (its last archive is under processed/) first.",
+    "place; checks and dq_history update as in any run. Pick one partition, or backfill several.",
     tags={REPLAY_TAG: "true"},
 )

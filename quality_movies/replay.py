@@ -9,10 +9,10 @@ its quarantine in one commit, so the rows that now pass move to the warehouse, t
 row is in exactly one place, and a second replay finds nothing more to move. The quality step writes the
 evaluation to dq_history and the rule checks as in any run.
 
-A file whose landed object is gone is refused, with the reason and where its newest archive copy is; with
-`from_archive` (`--from-archive`) that copy is landed again first and replayed as any landed file. The quality
-step reads and archives exactly the version `landed_file` fingerprinted, and that check is kept: an archive copy
-is never read in place of the landed object.
+A loaded file has left the landing prefix with its load's commit: its newest archive copy is landed again first
+and replayed as any landed file (`land_again_from_archive`, as the job's own `landed_file` does from the UI); a
+file gone with no archive copy is refused. The quality step reads and archives exactly the version `landed_file`
+fingerprinted: an archive copy is never read in place of the landed object.
 
 The counts reported are read back from the lake and the warehouse before and after the run, not computed.
 """
@@ -27,12 +27,12 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from quality_movies.assets.landing import ETAG_TAG
+from quality_movies.assets.landing import ETAG_TAG, LandedFileMissingError, land_again_from_archive
 from quality_movies.definitions import resolved, resources_from_env
 from quality_movies.demo import local_instance, run_partition
 from quality_movies.jobs import REPLAY_TAG, replay_quarantine
 from quality_movies.partitions import landed_files
-from quality_movies.resources.lake import BAD_RECORDS, PROCESSED, Lake, file_output_prefix
+from quality_movies.resources.lake import BAD_RECORDS, Lake, file_output_prefix
 from quality_movies.resources.warehouse import Warehouse
 from quality_movies.run_summary import summarize_run
 from quality_movies.stage import SOURCE_ROW
@@ -54,8 +54,7 @@ class Placement:
 
 def file_quarantine_key(lake: Lake, partition_key: str) -> str | None:
     """The file's quarantine: its newest `bad_records` object (the load removes earlier ones), or None."""
-    found = lake.list_objects(file_output_prefix(BAD_RECORDS, partition_key))
-    return max(found, key=lambda obj: obj.last_modified).key if found else None
+    return lake.newest_output(BAD_RECORDS, partition_key)
 
 
 def quarantined_source_rows(lake: Lake, partition_key: str) -> frozenset[int]:
@@ -112,48 +111,15 @@ def _holds_rows(lake: Lake, partition_key: str) -> bool:
     return key is not None and lake.describe(key).size > 0
 
 
-class ReplayRefusedError(ValueError):
-    """The file cannot be replayed: its landed object is gone (and no archive copy may or can be landed again)."""
-
-
 @dataclass(frozen=True)
 class Replay:
-    """What every file's replay needs: where it runs, and whether a gone file may be landed from its archive."""
+    """What every file's replay needs: where it runs."""
 
     home: Path
     instance: dg.DagsterInstance
     lake: Lake
     warehouse: Warehouse
     verbose: bool = False
-    from_archive: bool = False
-
-
-def newest_archive(lake: Lake, partition_key: str) -> str | None:
-    """The file's newest copy under `processed/` (the bytes its last successful run read), or None."""
-    archives = lake.list_objects(file_output_prefix(PROCESSED, partition_key))
-    return max(archives, key=lambda obj: obj.last_modified).key if archives else None
-
-
-def landed_for_replay(lake: Lake, partition_key: str, from_archive: bool) -> str | None:
-    """Check the file is landed, landing its newest archive copy again if allowed; the copy's key if it did.
-
-    The quality step reads and archives exactly the version `landed_file` fingerprinted, so an archive copy is
-    replayed by landing it again (a new version, fingerprinted as any landing), never read in its place.
-    """
-    key = lake.landing_key(partition_key)
-    if lake.exists(key):
-        return None
-    archive = newest_archive(lake, partition_key)
-    if archive is None:
-        raise ReplayRefusedError(f"{lake.uri(key)} is not landed, and no run archived it: nothing to replay")
-    if not from_archive:
-        raise ReplayRefusedError(
-            f"{lake.uri(key)} is no longer landed, and a replay re-reads the landed file (the whole file: dataset "
-            f"rules need it); its last ingested bytes are at {lake.uri(archive)}. Replay with --from-archive to "
-            f"land that copy at {key} again, or land a corrected version there, then replay"
-        )
-    lake.copy(archive, key)
-    return archive
 
 
 def replay_file(replay: Replay, partition_key: str) -> dict[str, Any]:
@@ -163,8 +129,8 @@ def replay_file(replay: Replay, partition_key: str) -> dict[str, Any]:
     before = placement(lake, replay.warehouse, partition_key)
     report: dict[str, Any] = {"source_file": source_file, "partition": partition_key, "before": before.counts()}
     try:
-        archive = landed_for_replay(lake, partition_key, replay.from_archive)
-    except ReplayRefusedError as refused:
+        archive = land_again_from_archive(lake, partition_key)
+    except LandedFileMissingError as refused:
         unmoved = dict.fromkeys(
             ("landed_from_archive", "after", "moved_to_warehouse", "moved_to_quarantine", "still_quarantined")
         )
@@ -190,19 +156,12 @@ def replay_file(replay: Replay, partition_key: str) -> dict[str, Any]:
 
 
 def run_replay(
-    file: str | None,
-    home: Path,
-    verbose: bool = False,
-    instance: dg.DagsterInstance | None = None,
-    from_archive: bool = False,
+    file: str | None, home: Path, verbose: bool = False, instance: dg.DagsterInstance | None = None
 ) -> list[dict[str, Any]]:
-    """Replay the named file (object key or key under the landing prefix), or every file with quarantined rows.
-
-    `from_archive` lets a file whose landed object is gone be landed again from its newest archive copy first.
-    """
+    """Replay the named file (object key or key under the landing prefix), or every file with quarantined rows."""
     resources = resources_from_env(home)
     lake, warehouse = resolved(resources["lake"]), resolved(resources["warehouse"])
-    replay = Replay(home, instance or local_instance(), lake, warehouse, verbose, from_archive)
+    replay = Replay(home, instance or local_instance(), lake, warehouse, verbose)
     partitions = [partition_of(lake, file)] if file else quarantined_partitions(lake, replay.instance)
     return [replay_file(replay, key) for key in partitions]
 

@@ -77,9 +77,9 @@ def test_replay_after_a_ruleset_fix_moves_exactly_the_newly_passing_rows_and_aga
     ruleset(RELAXED)  # the fix
 
     # Every file with a quarantine; loaded, the file left input_data/, so its archive is landed again first.
-    (first,) = run_replay(None, pipeline.home, instance=pipeline.instance, from_archive=True)
+    (first,) = run_replay(None, pipeline.home, instance=pipeline.instance)
     quarantined_after = quarantined_source_rows(pipeline.lake, partition_key)
-    (second,) = run_replay("imdb_movies_rating.csv", pipeline.home, instance=pipeline.instance, from_archive=True)
+    (second,) = run_replay("imdb_movies_rating.csv", pipeline.home, instance=pipeline.instance)
 
     assert first["success"] and second["success"], (first["error"], second["error"])
     assert first["before"] == {"warehouse_rows": 33, "quarantined_rows": ROWS - 33}
@@ -124,19 +124,19 @@ def test_replay_of_a_corrected_relanded_file_moves_the_corrected_rows(strictly_i
     assert len(_warehouse_movies(empty_warehouse)) == 33 + 20
 
 
-def test_replay_of_a_file_whose_landed_object_is_gone_is_refused_and_moves_nothing(
+def test_replay_of_a_file_gone_with_no_archive_copy_is_refused_and_moves_nothing(
     strictly_ingested, ruleset, empty_warehouse
 ):
     pipeline, partition_key = strictly_ingested
     assert not pipeline.lake.exists(pipeline.lake.landing_key(partition_key))  # loaded: it left input_data/
+    (archive,) = pipeline.keys(PROCESSED)
+    pipeline.lake.delete(archive)  # and its archive copy is gone too
     ruleset(RELAXED)
 
     (report,) = run_replay("input_data/imdb_movies_rating.csv", pipeline.home, instance=pipeline.instance)
 
     assert not report["success"] and report["run_id"] is None
-    assert "is no longer landed" in report["refused"] and "--from-archive" in report["refused"]
-    (archive,) = pipeline.keys(PROCESSED)
-    assert pipeline.lake.uri(archive) in report["refused"]  # where its last ingested bytes are
+    assert "no run archived it" in report["refused"]
     assert report["before"] == {"warehouse_rows": 33, "quarantined_rows": ROWS - 33}
     assert len(_warehouse_movies(empty_warehouse)) == 33
     assert len(quarantined_source_rows(pipeline.lake, partition_key)) == ROWS - 33
@@ -153,10 +153,10 @@ def test_replay_command_replays_each_file_with_quarantined_rows_and_reports_the_
     monkeypatch.delenv("DAGSTER_HOME", raising=False)  # an ephemeral instance: files found from the lake alone
     ruleset(RELAXED)
 
-    assert cli.main(["replay", "--json", "--from-archive"]) == 0  # loaded files left input_data/
+    assert cli.main(["replay", "--json"]) == 0  # loaded files left input_data/: landed again from their archive
     (report,) = json.loads(capsys.readouterr().out)
     assert (report["source_file"], report["moved_to_warehouse"]) == ("input_data/imdb_movies_rating.csv", 289)
-    assert cli.main(["replay", "--file", "imdb_movies_rating.csv", "--from-archive"]) == 0
+    assert cli.main(["replay", "--file", "imdb_movies_rating.csv"]) == 0
     printed = capsys.readouterr().out
 
     assert "moved from quarantine to warehouse: 0\n" in printed
@@ -173,7 +173,7 @@ def test_replay_from_the_archive_lands_the_last_ingested_bytes_again_and_moves_t
     (archive,) = pipeline.keys(PROCESSED)
     ruleset(RELAXED)
 
-    (report,) = run_replay(landed, pipeline.home, instance=pipeline.instance, from_archive=True)
+    (report,) = run_replay(landed, pipeline.home, instance=pipeline.instance)
 
     assert report["success"] and report["landed_from_archive"] == pipeline.lake.uri(archive)
     assert not pipeline.lake.exists(landed)  # landed again, loaded again, gone again
@@ -192,3 +192,18 @@ def test_replay_job_runs_the_ingest_assets_for_a_chosen_partition(tmp_path):
     assert set(replay.asset_layer.selected_asset_keys) == set(ingest.asset_layer.selected_asset_keys)
     assert set(replay.asset_layer.asset_graph.asset_check_keys) == set(ingest.asset_layer.asset_graph.asset_check_keys)
     assert replay.tags["quality_movies/replay"] == "true" and "quarantine" in replay.description
+
+
+def test_a_loaded_partition_run_again_by_its_job_alone_lands_its_archive_again(strictly_ingested, empty_warehouse):
+    """As the UI runs it (a re-materialization, or the replay job for a partition): no CLI to land the file first."""
+    pipeline, partition_key = strictly_ingested
+    landed = pipeline.lake.landing_key(partition_key)
+    (archive,) = pipeline.keys(PROCESSED)
+
+    result = pipeline.run(partition_key)
+
+    assert result.success
+    (landing,) = result.asset_materializations_for_node("landed_file")
+    assert landing.metadata["landed_again_from"].value == pipeline.lake.uri(archive)
+    assert not pipeline.lake.exists(landed)  # loaded again, so gone again
+    assert len(_warehouse_movies(empty_warehouse)) == 33  # the same rows, replaced, not doubled

@@ -21,7 +21,7 @@ import polars as pl
 from quality_movies.assets.metadata import OWNERS, markdown_table, tags
 from quality_movies.assets.warehouse import WAREHOUSE_RETRY
 from quality_movies.history import HISTORY_FILE, HISTORY_SCHEMA, history_rows, runs_table
-from quality_movies.resources.lake import DQ_HISTORY, Lake, run_output_key
+from quality_movies.resources.lake import DQ_HISTORY, Lake, output_run_id, run_output_key
 from quality_movies.resources.warehouse import MAX_BIND_PARAMETERS, Warehouse, WarehouseSession
 from quality_movies.resources.warehouse_session import CONNECTION_LOST, created_concurrently, quote_identifier
 
@@ -138,8 +138,7 @@ def latest_history_keys(lake: Lake) -> list[str]:
 
 def _latest_runs(lake: Lake) -> pl.DataFrame:
     frames = [
-        read_history(lake, key).with_columns(run_id=pl.lit(key.split("/run_id=", 1)[1].split("/", 1)[0]))
-        for key in latest_history_keys(lake)
+        read_history(lake, key).with_columns(run_id=pl.lit(output_run_id(key))) for key in latest_history_keys(lake)
     ]
     if not frames:
         return runs_table(pl.DataFrame(schema={**HISTORY_SCHEMA, "run_id": pl.String()}))

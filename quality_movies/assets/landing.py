@@ -4,11 +4,28 @@ import dagster as dg
 
 from quality_movies.assets.metadata import OWNERS, tags
 from quality_movies.partitions import landed_files
-from quality_movies.resources.lake import Lake
+from quality_movies.resources.lake import PROCESSED, Lake
 
 
 class LandedFileMissingError(FileNotFoundError):
-    """The partition names a file that is not (or no longer) in the landing prefix."""
+    """The partition names a file that is not in the landing prefix, and that no run archived."""
+
+
+def land_again_from_archive(lake: Lake, partition_key: str) -> str | None:
+    """Land the file's newest `processed/` copy at its landing key if the landed object is gone; the copy's key.
+
+    A loaded file leaves the landing prefix with its load's commit, so running its partition again (a replay, a
+    re-materialization) lands the bytes its last successful run read once more: a new version, fingerprinted as any
+    landing, never an archive copy read in place of the landed object. None when the file is landed.
+    """
+    key = lake.landing_key(partition_key)
+    if lake.exists(key):
+        return None
+    archive = lake.newest_output(PROCESSED, partition_key)
+    if archive is None:
+        raise LandedFileMissingError(f"{lake.uri(key)} does not exist, and no run archived it: land the file again")
+    lake.copy(archive, key)
+    return archive
 
 
 @dg.asset(
@@ -22,11 +39,13 @@ def landed_file(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materialize
     """The raw CSV file as it landed in the lake's `input_data/` prefix, fingerprinted.
 
     Its ETag (locally a stamp of modification time and size) is the data version, so a re-uploaded file with new
-    content is recognised as new data for the same partition.
+    content is recognised as new data for the same partition. A file that left the prefix with its load is landed
+    again from its archive first (`land_again_from_archive`).
     """
     key = lake.landing_key(context.partition_key)
-    if not lake.exists(key):
-        raise LandedFileMissingError(f"{lake.uri(key)} does not exist; was it moved or deleted after landing?")
+    archive = land_again_from_archive(lake, context.partition_key)
+    if archive is not None:
+        context.log.info(f"{key} had left the landing prefix with its load: landed again from {archive}")
     found = lake.describe(key)
     return dg.MaterializeResult(
         metadata={
@@ -34,6 +53,7 @@ def landed_file(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materialize
             "path": dg.MetadataValue.path(lake.uri(key)),
             "size_bytes": found.size,
             "etag": found.etag,
+            **({"landed_again_from": dg.MetadataValue.path(lake.uri(archive))} if archive else {}),
         },
         data_version=dg.DataVersion(found.etag),
     )

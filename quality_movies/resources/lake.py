@@ -116,6 +116,11 @@ def run_output_key(prefix: str, partition_key: str, run_id: str, name: str) -> s
     return f"{file_output_prefix(prefix, partition_key)}/run_id={run_id}/{bounded_name(name)}"
 
 
+def output_run_id(key: str) -> str:
+    """The run that wrote an output of `run_output_key`'s layout."""
+    return key.split("/run_id=", 1)[1].split("/", 1)[0]
+
+
 def staged_good_rows_key(partition_key: str) -> str:
     """Where the quality step leaves a file's good rows (Parquet, typed as the warehouse stores them) for the load.
 
@@ -172,6 +177,11 @@ class Lake(dg.ConfigurableResource):
     def list_objects(self, prefix: str) -> list[LakeObject]:
         """Every object under `prefix` that the lake can hold."""
         return self.survey(prefix).objects
+
+    def newest_output(self, prefix: str, partition_key: str) -> str | None:
+        """The key of the newest output under `prefix` for one landed file (its archive copy, quarantine...)."""
+        found = self.list_objects(file_output_prefix(prefix, partition_key))
+        return max(found, key=lambda obj: obj.last_modified).key if found else None
 
     def remove_stale_leftovers(self, older_than: float = STALE_AFTER_SECONDS) -> list[str]:
         """Remove what killed writes left (partial files, scratch folders) untouched for `older_than` seconds.
