@@ -70,14 +70,14 @@ def _land(lake: Lake, file: Path, key: str) -> str:
     return lake.describe(key).etag
 
 
-def _loaded_already(lake: Lake, file: Path, key: str, instance: dg.DagsterInstance) -> str | None:
+def _loaded_already(lake: Lake, file: Path, partition_key: str, instance: dg.DagsterInstance) -> str | None:
     """The run that loaded these very bytes when the file has left the landing prefix (loaded files do), or None.
 
     Its archive copy (`processed/`) holds what it read; an ephemeral instance knows no earlier run.
     """
-    if lake.exists(key):
+    if lake.exists(lake.landing_key(partition_key)):
         return None
-    archive = lake.newest_output(PROCESSED, lake.partition_key(key))
+    archive = lake.newest_output(PROCESSED, partition_key)
     if archive is None or not _same_bytes(lake, archive, file):
         return None
     run_id = output_run_id(archive)
@@ -96,11 +96,11 @@ def run_demo(
     instance = instance or local_instance()
     lake = resolved(resources_from_env(home)["lake"], instance)
     key = f"{lake.landing_prefix}/{file.name}"
-    loaded = _loaded_already(lake, file, key, instance)
+    partition_key = lake.partition_key(key)
+    loaded = _loaded_already(lake, file, partition_key, instance)
     if loaded is not None:
         return _summary(instance, loaded, lake, key, already_ingested=True)
     etag = _land(lake, file, key)
-    partition_key = lake.partition_key(key)
     earlier = ingested_by(instance, partition_key, etag)
     if earlier is not None:
         return _summary(instance, earlier, lake, key, already_ingested=True)

@@ -4,7 +4,7 @@ import dagster as dg
 
 from quality_movies.assets.metadata import OWNERS, tags
 from quality_movies.partitions import landed_files
-from quality_movies.resources.lake import PROCESSED, Lake
+from quality_movies.resources.lake import PROCESSED, Fingerprint, Lake
 
 
 class LandedFileMissingError(FileNotFoundError):
@@ -26,6 +26,14 @@ def land_again_from_archive(lake: Lake, partition_key: str) -> str | None:
         raise LandedFileMissingError(f"{lake.uri(key)} does not exist, and no run archived it: land the file again")
     lake.copy(archive, key)
     return archive
+
+
+def landed_version(materialization: dg.AssetMaterialization) -> Fingerprint | None:
+    """The version (ETag, size) a `landed_file` materialization recorded, or None if it recorded none."""
+    metadata = materialization.metadata
+    if "etag" not in metadata or "size_bytes" not in metadata:
+        return None
+    return Fingerprint(etag=str(metadata["etag"].value), size=int(metadata["size_bytes"].value))
 
 
 @dg.asset(

@@ -18,6 +18,7 @@ from quality_movies import dqdl
 from quality_movies.assets.catalog import crawled_table, register_crawl
 from quality_movies.assets.failures import bad_input_explained
 from quality_movies.assets.history import record_history
+from quality_movies.assets.landing import landed_file, landed_version
 from quality_movies.assets.metadata import (
     OWNERS,
     SAMPLE_ROWS,
@@ -46,7 +47,6 @@ from quality_movies.ruleset_config import RulesetConfig
 from quality_movies.stage import BAD_RECORDS_FILE, GOOD_ROWS_FILE, SOURCE_ROW, StageResult, run_stage
 
 QUALITY_STAGE = "quality_stage"
-LANDED = dg.AssetKey("landed_file")
 EVALUATED, GOOD, BAD = dg.AssetKey("dq_evaluated_rows"), dg.AssetKey("good_rows"), dg.AssetKey("bad_rows")
 ROWS_CONSERVED = "rows_conserved"
 OPERATOR_WORDS = {">=": "gte", "<=": "lte", "!=": "ne", ">": "gt", "<": "lt", "=": "eq"}
@@ -96,14 +96,11 @@ def _store_run_output(lake: Lake, prefix: str, context: dg.AssetExecutionContext
 def landed_fingerprint(context: dg.AssetExecutionContext) -> Fingerprint | None:
     """The version of the landed file its `landed_file` step fingerprinted last (None if it never ran)."""
     records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=LANDED, asset_partitions=[context.partition_key]), limit=1
+        dg.AssetRecordsFilter(asset_key=landed_file.key, asset_partitions=[context.partition_key]), limit=1
     ).records
     if not records or records[0].asset_materialization is None:
         return None
-    metadata = records[0].asset_materialization.metadata
-    if "etag" not in metadata or "size_bytes" not in metadata:
-        return None
-    return Fingerprint(etag=metadata["etag"].value, size=metadata["size_bytes"].value)
+    return landed_version(records[0].asset_materialization)
 
 
 def _failing_sample(result: StageResult, rule: str, columns: tuple[str, ...]) -> str:

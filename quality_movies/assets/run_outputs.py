@@ -20,6 +20,7 @@ it after a fix reads it there.
 
 import dagster as dg
 
+from quality_movies.assets.landing import landed_file, landed_version
 from quality_movies.resources.lake import (
     BAD_RECORDS,
     PROCESSED,
@@ -30,7 +31,6 @@ from quality_movies.resources.lake import (
 )
 
 STAGED_ROWS = dg.AssetKey("good_rows")  # materialized by the quality step once the rows are staged
-LANDED = dg.AssetKey("landed_file")  # materialized with the version (ETag, size) the run reads
 # What a run writes that only its warehouse commit makes the file's: removed if the run fails before it,
 # and the earlier runs' removed once it commits.
 COMMITTED_WITH_LOAD = (BAD_RECORDS, PROCESSED)
@@ -99,11 +99,10 @@ def version_read_by(instance: dg.DagsterInstance, run_id: str) -> Fingerprint | 
     records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
     for record in reversed(records):
         materialization = record.event_log_entry.asset_materialization
-        if materialization is None or materialization.asset_key != LANDED:
-            continue
-        metadata = materialization.metadata
-        if "etag" in metadata and "size_bytes" in metadata:
-            return Fingerprint(etag=str(metadata["etag"].value), size=int(metadata["size_bytes"].value))
+        if materialization is not None and materialization.asset_key == landed_file.key:
+            version = landed_version(materialization)
+            if version is not None:
+                return version
     return None
 
 
