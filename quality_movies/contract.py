@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 import pandera.polars as pa
@@ -178,10 +179,9 @@ def _broken(column: WarehouseColumn, raw: RawText, parsed: Parsed = _not_parsed)
     return text.is_not_null() & _typed(column, raw, parsed).is_null()
 
 
-def _reason(column: WarehouseColumn, raw: RawText) -> pl.Expr:
+def _reason(column: WarehouseColumn, text: pl.Expr) -> pl.Expr:
     if column.max_bytes is not None:
         return pl.lit(f"{column.name}: longer than {column.max_bytes} bytes ({column.sql_type})")
-    text = raw(column.name)
     reason = pl.format(f"{column.name}: '{{}}' is not a {column.sql_type}", text)
     if column.dtype is not pl.Int64:
         return reason
@@ -191,7 +191,13 @@ def _reason(column: WarehouseColumn, raw: RawText) -> pl.Expr:
 
 def violation_reasons(raw: RawText = pl.col, parsed: Parsed = _not_parsed) -> list[pl.Expr]:
     """Per column, why the row's landed text (`raw(name)`) cannot be stored in it; null where it can."""
-    return [pl.when(_broken(column, raw, parsed)).then(_reason(column, raw)) for column in DATA_COLUMNS]
+    return [reason_where(_broken(c, raw, parsed), raw(c.name), partial(_reason, c)) for c in DATA_COLUMNS]
+
+
+def reason_where(applies: pl.Expr, text: pl.Expr, reason: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+    """`reason(text)` where `applies`, else null. Both sides of a `when` are computed on every row, so `reason`
+    gets the text only where it applies: spelling reasons out for every bad row cost 0.2 s per million rows."""
+    return pl.when(applies).then(reason(pl.when(applies).then(text)))
 
 
 def reasons_list(reasons: list[pl.Expr]) -> pl.Expr:

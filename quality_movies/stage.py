@@ -39,6 +39,7 @@ from quality_movies.contract import (
     VIOLATIONS,
     WAREHOUSE_ROW,
     fits_expr,
+    reason_where,
     reasons_list,
     violation_reasons,
     warehouse_type_exprs,
@@ -224,7 +225,7 @@ def _bad_record_columns(columns: ColumnsInForce, contract: bool) -> list[pl.Expr
     """A quarantined record: its number, its text as it landed, Glue's outcome columns and every reason."""
     typed = {name: kind for name, kind in columns.types.items() if kind != crawl.STRING}
     misfits = [
-        pl.when(columns.misfits(name)).then(crawl.misfit_reason(name, columns.text(name), kind))
+        reason_where(columns.misfits(name), columns.text(name), partial(crawl.misfit_reason, name, crawler_type=kind))
         for name, kind in typed.items()
     ]
     contract_reasons = violation_reasons(raw=columns.text, parsed=columns.parsed) if contract else []

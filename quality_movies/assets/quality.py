@@ -29,7 +29,7 @@ from quality_movies.assets.metadata import (
     score_percent,
     tags,
 )
-from quality_movies.assets.run_outputs import remove_earlier_outputs
+from quality_movies.assets.run_outputs import archived_meanwhile, remove_earlier_outputs
 from quality_movies.metric_history import LakeMetricHistory
 from quality_movies.partitions import landed_files
 from quality_movies.resources.catalog import Catalog
@@ -238,8 +238,11 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
     )
     def quality_stage(context: dg.AssetExecutionContext, lake: Lake, catalog: Catalog, warehouse: Warehouse):
         key = lake.landing_key(context.partition_key)
-        fingerprint = landed_fingerprint(context)
-        with lake.scratch() as out:
+        fingerprint = landed_fingerprint(context) or lake.describe(key).fingerprint
+        archived = run_output_key(PROCESSED, context.partition_key, context.run_id, PurePosixPath(key).name)
+        # The archive copy, exactly the version read, is made while the rules run; it becomes the file's with
+        # the load's commit (`run_outputs`).
+        with lake.scratch() as out, archived_meanwhile(lake, key, archived, fingerprint) as archiving:
             # Only the landed_file step's version is read: the block fails if the object changed meanwhile,
             # before anything is stored, so a failed run leaves the lake and the warehouse as they were.
             with lake.local_file(key, fingerprint) as landed, bad_input_explained(key):
@@ -258,10 +261,7 @@ def build_quality_stage(config: RulesetConfig) -> dg.AssetsDefinition:
             if result.verdict.stop_reason:
                 stopped = f"{key}: {result.verdict.stop_reason}; no row was routed or loaded"
                 raise DatasetFailedError(description=stopped, allow_retries=False)
-            # Archived before anything is routed, so before the warehouse commit, and exactly the version read;
-            # this quarantine and archive become the file's with the load's commit (`run_outputs`).
-            archived = run_output_key(PROCESSED, context.partition_key, context.run_id, PurePosixPath(key).name)
-            lake.archive(key, archived, fingerprint or lake.describe(key).fingerprint)
+            archiving.result()  # archived before anything is routed, so before the warehouse commit
             register_crawl(lake, catalog, result.columns)  # rows routed: the catalog keeps this file's schema
 
             preview = _bad_rows_preview(result)

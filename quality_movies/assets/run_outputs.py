@@ -13,10 +13,14 @@ Once the commit is done, the landed file leaves the landing prefix (so the listi
 waiting, not every file ever landed): only the version the routing run read, and only if it is still that
 version (`Lake.remove_version`: a conditional delete on S3, a rename aside checked and undone if needed locally).
 A re-upload that landed while the run ran stays, and the sensor takes it as any new version. A file whose run
-stops or fails is not loaded and keeps its place: nothing of it was archived (a stop comes before the archive
-copy, and a failed step's hook removes its run's archive), so the landed object is its only copy, and replaying
-it after a fix reads it there.
+stops or fails is not loaded and keeps its place: nothing of it stays archived (the quality step removes the
+archive copy it made while evaluating, and a failed step's hook its run's), so the landed object is its only
+copy, and replaying it after a fix reads it there.
 """
+
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 
 import dagster as dg
 
@@ -61,6 +65,21 @@ def remove_run_outputs(lake: Lake, partition_key: str, run_id: str) -> None:
     """Delete what one run wrote that only a warehouse commit would have made the file's."""
     for prefix in COMMITTED_WITH_LOAD:
         lake.delete_prefix(run_prefix(prefix, partition_key, run_id))
+
+
+@contextmanager
+def archived_meanwhile(lake: Lake, key: str, target: str, expected: Fingerprint) -> Iterator[Future]:
+    """Copy version `expected` of `key` to `target` while the block runs: copying is I/O, the block's evaluation
+    CPU. The block waits for the copy's result before it routes anything; a block that fails (a stop, an
+    unreadable file) removes the copy, hook or not: only routed files are archived."""
+    with ThreadPoolExecutor(1) as copier:
+        copying = copier.submit(lake.archive, key, target, expected)
+        try:
+            yield copying
+        except BaseException:
+            wait([copying])
+            lake.delete(target)
+            raise
 
 
 def routing_run(context: dg.AssetExecutionContext) -> str:

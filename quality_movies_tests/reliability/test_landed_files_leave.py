@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from quality_movies.assets.run_outputs import archived_meanwhile
 from quality_movies.resources import local_files
 from quality_movies.resources.lake import PROCESSED, Fingerprint
 from quality_movies.resources.local_lake import LocalLake
@@ -110,6 +111,21 @@ def test_a_file_that_fails_is_not_loaded_and_stays_landed(pipeline, empty_wareho
 
     assert _landed(pipeline) == [SOURCE]  # its only copy: nothing of a failed run is archived
     assert [key for key in pipeline.keys(PROCESSED) if key.endswith(NAME)] == []
+
+
+def test_the_archive_copy_made_while_the_rules_run_stays_only_if_the_block_succeeds(tmp_path):
+    lake = LocalLake(root=str(tmp_path / "lake"))
+    lake.write_bytes(SOURCE, b"v1")
+    read = _fingerprint(lake, SOURCE)
+
+    with pytest.raises(RuntimeError, match="stopped"), archived_meanwhile(lake, SOURCE, "processed/a", read):
+        raise RuntimeError("stopped")  # as a stop or an unreadable file ends the quality step, hook or not
+    with archived_meanwhile(lake, SOURCE, "processed/b", read) as copying:
+        copying.result()
+
+    assert [found.key for found in lake.list_objects(PROCESSED)] == ["processed/b"]
+    assert lake.path("processed/b").read_bytes() == b"v1"
+    assert _hidden_files(lake.base()) == []
 
 
 def test_a_local_reupload_during_the_run_stays_landed_and_is_ingested_by_the_next_tick(
