@@ -41,7 +41,7 @@ __all__ = ["PARSE_PROBLEMS", "LandedTable", "NotVouchedError", "UnreadableFileEr
 CAREFUL_TABLE_FILE = "careful.arrow"
 Done = TypeVar("Done")
 _HEAD_BYTES = 1 << 16  # enough for any header this project has seen; a longer one goes the careful way
-_LINE, _ROW = "line", "__landed_row"
+_PIECE, _LINE_END = "piece", "after_line_end"
 _NO_PROBLEMS = pl.lit([], dtype=pl.List(pl.String)).alias(PARSE_PROBLEMS)
 _TEXT, _FLAGGED = "text", "flagged"
 # A UTF-8 sequence read as Windows-1252 or Latin-1 is a lead character (bytes 0xC2-0xF4: `Â` to `ô`) and one
@@ -99,13 +99,13 @@ class LandedTable:
     def vouch(self, verified: pl.DataFrame | None) -> int:
         """The number of records, once `verification`'s result rules out padded records; else NotVouchedError.
 
-        A padded record ends in a null field. When some row does, every raw line is checked: one record per
-        line, each with the header's number of fields (else nothing can be vouched for).
+        A padded record ends in a null field. When some row does, the separators in the whole file are counted:
+        as many as the header's number of fields requires (else nothing can be vouched for).
         """
         if verified is None:
             return self.rows or 0
         rows, suspects = verified.item(0, "rows"), verified.item(0, "suspects")
-        if suspects == 0 or _raw_lines_complete(self.file, rows, len(self.columns)):
+        if suspects == 0 or _fields_complete(self.file, rows, len(self.columns)):
             return rows
         raise NotVouchedError(f"{self.source}: some records may have too few fields")
 
@@ -253,28 +253,29 @@ def _clean_utf8_header(head: bytes, source: str) -> list[str] | None:
     return column_names(header, source) if header is not None else None
 
 
-def _raw_lines_complete(path: Path, rows: int, width: int) -> bool:
-    """Whether the file's lines are its header and `rows` records of `width` fields each, one record a line.
+def _fields_complete(path: Path, rows: int, width: int) -> bool:
+    """Whether the header and the `rows` records Polars read hold `width` fields each.
 
-    Checking every line, not only those of suspect rows, keeps this one linear streaming pass: picking the
-    suspects' lines by number took a time growing with their count squared (22 s at 5M rows), and a join
-    held the file's lines in memory. A line that only looks short (a stray quote) costs the careful reader.
+    Polars pads a record of too few fields with nulls and raises on one of too many, so they all hold `width`
+    exactly when the file holds (rows + 1) x (width - 1) separators outside quotes. Polars counts those itself,
+    with the very quoting it read the records with, when it reads the file with the roles of `,` and the line
+    end swapped: each separator outside quotes then ends a row. Over the whole file, so a record spanning
+    lines is no exception. 2.5x cheaper than matching every line against a pattern (0.3 s per million rows).
     """
-    lines = pl.scan_csv(
-        _uri(path), has_header=False, separator="\x1f", quote_char=None, schema={_LINE: pl.String}, glob=False
-    ).with_row_index(_ROW)
-    # Separators outside quotes: one pattern counts every quoted section and every separator outside them, and a
-    # line's quoted sections are half its quotes (each section takes two). Counting, not deleting the sections
-    # and counting what is left, spares a copy of every line (0.15 s per million rows).
-    line = pl.col(_LINE)
-    separators = line.str.count_matches('"[^"]*"|,') - line.str.count_matches('"', literal=True) // 2
-    short = line.is_null() | (separators + 1 != width)
-    try:  # the last line's number (from 0, the header's) is the record count when each record is one line
-        found = lines.select(pl.col(_ROW).max(), short.sum()).collect(engine="streaming")
-    except pl.exceptions.PolarsError:  # e.g. the file holds the separator used to read whole lines
+    pieces = pl.scan_csv(
+        _uri(path),
+        has_header=False,
+        separator="\n",
+        eol_char=",",
+        schema={_PIECE: pl.String, _LINE_END: pl.String},
+        truncate_ragged_lines=True,
+        glob=False,
+    )
+    try:  # a column is read, or Polars counts the rows by reading the whole file into memory
+        found = pieces.select(pl.len(), pl.col(_LINE_END).null_count()).collect(engine="streaming")
+    except pl.exceptions.PolarsError:
         return False
-    last_line, short_lines = found.row(0)
-    return last_line == rows and short_lines == 0
+    return found.item(0, 0) - 1 == (rows + 1) * (width - 1)
 
 
 def _careful_table(path: Path, target: Path, source: str, compression: str | None) -> LandedTable:

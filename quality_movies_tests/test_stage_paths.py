@@ -86,20 +86,25 @@ def test_the_fast_and_careful_readers_read_the_real_file_to_the_same_table(tmp_p
 def test_the_fast_and_careful_readers_agree_on_quoted_commas_line_breaks_and_empty_fields(tmp_path: Path) -> None:
     quoted, empty = tmp_path / "quoted.csv", tmp_path / "empty.csv"
     quoted.write_bytes(b'a,b,c\r\n"x, y","two\r\nlines",1\r\n"","say ""hi""",3\r\n')
-    empty.write_bytes(b'a,b,c\n,,\n"",x,""\n')  # records on one line each: padding is ruled out by position
+    empty.write_bytes(b'a,b,c\n,,\n"",x,""\n')  # empty last fields: padding is ruled out by the separators' count
+    spanning = tmp_path / "spanning.csv"
+    spanning.write_bytes(b'a,b,c\r\n"x, y","two\r\nlines",\r\n1,2,3\r\n')  # ends empty, spans lines: no matter
     fast, careful = _both_readers(quoted, tmp_path / "quoted")
     assert fast.equals(careful)
     assert fast.select("a", "b", "c").rows() == [("x, y", "two\r\nlines", "1"), (None, 'say "hi"', "3")]
     fast, careful = _both_readers(empty, tmp_path / "empty")
     assert fast.equals(careful)
     assert fast.select("a", "b", "c").rows() == [(None, None, None), (None, "x", None)]
+    fast, careful = _both_readers(spanning, tmp_path / "spanning")
+    assert fast.equals(careful)
+    assert fast.select("a", "b", "c").rows() == [("x, y", "two\r\nlines", None), ("1", "2", "3")]
 
 
 def test_a_file_the_fast_reader_cannot_vouch_for_goes_to_the_careful_reader(
     tmp_path: Path, config: RulesetConfig
 ) -> None:
-    # A record spanning lines ends in an empty field: Polars may have padded a short record, and with
-    # records spanning lines its raw line cannot be found by position, so the fast reader hands over.
+    # A record ends in an empty field, so Polars may have padded a short record: the file's separators fall
+    # one short of the header's count, so the fast reader hands over.
     path = tmp_path / "spanning.csv"
     path.write_bytes(b'a,b,c\r\n"x, y","two\r\nlines",\r\n1,2\r\n')
     fast = read_landed_table(path, tmp_path / "fast", source=path.name)

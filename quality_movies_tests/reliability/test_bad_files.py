@@ -180,6 +180,17 @@ def test_rows_with_too_few_or_too_many_fields_are_quarantined_with_line_and_coun
     assert (short["star4"], short["no_of_votes"], short["gross"]) == ("William Sadler", None, None)
 
 
+def test_a_short_and_a_long_row_whose_fields_add_up_are_both_quarantined(tmp_path: Path, config: RulesetConfig) -> None:
+    fields = list(movie().values())
+    data = csv_bytes([fields, fields[:15], [*fields, "extra"], fields])  # the file's separator count is right
+    routed = route(land(tmp_path, "compensating.csv", data), config, tmp_path / "out")
+    assert routed.counts == (4, 2, 2)
+    assert routed.bad_reasons() == {
+        2: ["line 3: 15 fields, expected 16"],
+        3: ["line 4: 17 fields, expected 16; extra fields: ['extra']"],
+    }
+
+
 def _unquoted_movie(**changes: str) -> dict[str, str]:
     """A movie whose fields need no quotes, so a stray quote is the only one in its line."""
     plain = {"Poster_Link": "https://m.media-amazon.com/shawshank.jpg", "Gross": "28341469", "Overview": "Hope."}
