@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import functools
 import gzip
+import os
 import shutil
 import zlib
 from collections.abc import Callable, Iterable
@@ -275,7 +276,10 @@ def _fields_complete(path: Path, rows: int, width: int) -> bool:
         found = pieces.select(pl.len(), pl.col(_LINE_END).null_count()).collect(engine="streaming")
     except pl.exceptions.PolarsError:
         return False
-    return found.item(0, 0) - 1 == (rows + 1) * (width - 1)
+    with path.open("rb") as file:
+        file.seek(-1, os.SEEK_END)
+        unterminated = file.read(1) == b","  # an empty last field and no line end: no piece is read after it
+    return found.item(0, 0) - 1 + unterminated == (rows + 1) * (width - 1)
 
 
 def _careful_table(path: Path, target: Path, source: str, compression: str | None) -> LandedTable:

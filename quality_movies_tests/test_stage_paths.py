@@ -98,6 +98,11 @@ def test_the_fast_and_careful_readers_agree_on_quoted_commas_line_breaks_and_emp
     fast, careful = _both_readers(spanning, tmp_path / "spanning")
     assert fast.equals(careful)
     assert fast.select("a", "b", "c").rows() == [("x, y", "two\r\nlines", None), ("1", "2", "3")]
+    unterminated = tmp_path / "unterminated.csv"
+    unterminated.write_bytes(b"a,b,c\n1,2,")  # no line end after the last, empty field
+    fast, careful = _both_readers(unterminated, tmp_path / "unterminated")
+    assert fast.equals(careful)
+    assert fast.select("a", "b", "c").rows() == [("1", "2", None)]
 
 
 def test_a_file_the_fast_reader_cannot_vouch_for_goes_to_the_careful_reader(
