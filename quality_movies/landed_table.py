@@ -90,12 +90,16 @@ class LandedTable:
     def verification(self) -> pl.LazyFrame | None:
         """For the fast reader, one row: the record count and how many rows may be short records Polars padded.
 
-        Polars checks the quoting and encoding of the fields it reads, and raises on what it cannot read: the
-        caller's passes read every field. None for the careful reader, which has checked every record.
+        Polars checks the quoting and encoding of the fields it reads, and raises on what it cannot read; only
+        when it reads every field does it raise on a record of too many, so this pass reads them all (a pass
+        reading some columns, such as the rules' measures of a file they then stop, would not). None for the
+        careful reader, which has checked every record.
         """
         if self.reader == "careful":
             return None
-        return self.scan().select(pl.len().alias("rows"), pl.col(self.columns[-1]).is_null().sum().alias("suspects"))
+        every_field = pl.max_horizontal(pl.col(self.columns).null_count()).alias("most_nulls")
+        suspects = pl.col(self.columns[-1]).is_null().sum().alias("suspects")
+        return self.scan().select(pl.len().alias("rows"), suspects, every_field)
 
     def vouch(self, verified: pl.DataFrame | None) -> int:
         """The number of records, once `verification`'s result rules out padded records; else NotVouchedError.

@@ -19,7 +19,7 @@ import pytest
 
 from quality_movies.contract import MissingColumnsError
 from quality_movies.landed_table import read_landed_table
-from quality_movies.ruleset_config import RulesetConfig
+from quality_movies.ruleset_config import RulesetConfig, load_ruleset
 from quality_movies.stage import SOURCE_ROW, UnreadableFileError, run_stage
 from quality_movies_tests.data_files import IMDB_CSV, IMDB_LF_CSV, VARIANTS
 from quality_movies_tests.reliability.conftest import (
@@ -189,6 +189,21 @@ def test_a_short_and_a_long_row_whose_fields_add_up_are_both_quarantined(tmp_pat
         2: ["line 3: 15 fields, expected 16"],
         3: ["line 4: 17 fields, expected 16; extra fields: ['extra']"],
     }
+
+
+def test_a_row_of_too_many_fields_sends_the_file_to_the_careful_reader_even_when_the_ruleset_stops_it(
+    tmp_path: Path,
+) -> None:
+    fields = list(movie().values())
+    # Far past the 10,000 records the crawler reads whole (and the chunk Polars reads them from), so only the
+    # reader's own verification reads every field of the last record.
+    path = land(tmp_path, "long.csv", csv_bytes([*[fields] * 50_000, [*fields, "extra"]]))
+    rules = tmp_path / "strict.dqdl"  # reads one column, and stops the file before any pass reads them all
+    rules.write_text('Rules = [ ColumnValues "imdb_rating" > 9.5 ]')
+    rules.with_suffix(".toml").write_text('on_dataset_failure = "stop"\n')
+    result = run_stage(path, load_ruleset(rules), tmp_path / "out")
+    assert result.verdict.stop_reason
+    assert (result.table.reader, result.rows_in, result.table.rows_with_parse_problems) == ("careful", 50_001, 1)
 
 
 def _unquoted_movie(**changes: str) -> dict[str, str]:
