@@ -38,7 +38,7 @@ def polars_copy(csv_path: Path, out_dir: Path, _: int | None) -> Work:
 
     def work() -> dict[str, Any]:
         pl.scan_csv(csv_path, infer_schema=False).sink_ndjson(target)
-        return {"rows": lambda: pl.scan_ndjson(target, infer_schema_length=1).select(pl.len()).collect().item()}
+        return {"rows": lambda: _jsonl_rows(target)}
 
     return work
 
@@ -53,6 +53,26 @@ def run_stage(csv_path: Path, out_dir: Path, _: int | None) -> Work:
     def work() -> dict[str, Any]:
         result = run_stage(csv_path, config, out_dir, contract=True)
         return {"rows": result.rows_in, "rows_good": result.rows_good}
+
+    return work
+
+
+def quarantine_pass(csv_path: Path, out_dir: Path, _: int | None) -> Work:
+    """The least `run_stage` can do: its quarantine pass alone (the rules evaluated, every bad row written with
+    its landed text, Glue's outcome lists and its reasons), without the measures, the verdict or the good rows."""
+    from quality_movies.landed_table import read_then
+    from quality_movies.ruleset_config import load_ruleset
+    from quality_movies.stage import BAD_RECORDS_FILE, Routing
+
+    config = load_ruleset()
+    target, scratch = out_dir / BAD_RECORDS_FILE, out_dir / "scratch"
+    scratch.mkdir()
+
+    def work() -> dict[str, Any]:
+        read_then(
+            csv_path, scratch, str(csv_path), lambda table: Routing.of(table, config).bad_records().sink_ndjson(target)
+        )
+        return {"rows_bad": lambda: _jsonl_rows(target)}
 
     return work
 
@@ -78,11 +98,18 @@ def warehouse_insert(good_rows: Path, out_dir: Path, rows: int | None) -> Work:
     return load_work(good_rows, out_dir, rows, insert=True)
 
 
+def _jsonl_rows(path: Path) -> int:
+    import polars as pl
+
+    return pl.scan_ndjson(path, infer_schema_length=1).select(pl.len()).collect().item()
+
+
 # Each case imports what it needs and sets up, then returns the work to time.
 CASES: dict[str, Callable[[Path, Path, int | None], Work]] = {
     "polars-read": polars_read,
     "polars-copy": polars_copy,
     "run_stage": run_stage,
+    "quarantine-pass": quarantine_pass,
     "pandera-pandas": pandera_pandas,
     "warehouse-copy": warehouse_copy,
     "warehouse-insert": warehouse_insert,
