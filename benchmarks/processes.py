@@ -64,6 +64,7 @@ def run_process(argv: Sequence[str], env: Mapping[str, str], cwd: Path, watch: P
     files it maps, which the system can drop at will); `watch` names a PostgreSQL data folder whose
     processes are sampled too (`postgres_peak_rss`).
     """
+    os.sync()  # the write-back of earlier cases' files is not this one's to pay
     postgres = PeakSampler(PostgresServing(watch), every=0.25) if watch else contextlib.nullcontext()
     with tempfile.TemporaryDirectory() as launch, postgres:
         stdout, stderr = Path(launch) / "stdout", Path(launch) / "stderr"
