@@ -69,9 +69,7 @@ def quarantine_pass(csv_path: Path, out_dir: Path, _: int | None) -> Work:
     scratch.mkdir()
 
     def work() -> dict[str, Any]:
-        read_then(
-            csv_path, scratch, str(csv_path), lambda table: Routing.of(table, config).bad_records().sink_ndjson(target)
-        )
+        read_then(csv_path, scratch, str(csv_path), lambda table: Routing.of(table, config).write_bad_records(target))
         return {"rows_bad": lambda: _jsonl_rows(target)}
 
     return work

@@ -177,13 +177,17 @@ class Routing:
         prepared = dqdl.prepare(config.ruleset, _typed_rows(table, columns), carry=carried, history=history)
         return cls(crawled, columns, prepared, contract)
 
-    def good_rows(self) -> pl.LazyFrame:
-        good = _good_filter(self.columns, self.contract)
-        return self.prepared.rows.filter(good).select(_good_row_columns(self.columns, self.contract))
+    def write_good_rows(self, target: Path) -> None:
+        good_rows = self.prepared.rows.filter(self._good).select(_good_row_columns(self.columns, self.contract))
+        _compacted(good_rows).sink_parquet(target, engine="streaming")
 
-    def bad_records(self) -> pl.LazyFrame:
-        good = _good_filter(self.columns, self.contract)
-        return self.prepared.rows.filter(~good).select(_bad_record_columns(self.columns, self.contract))
+    def write_bad_records(self, target: Path) -> None:
+        bad_rows = self.prepared.rows.filter(~self._good).select(_bad_record_columns(self.columns, self.contract))
+        bad_rows.sink_ndjson(target, engine="streaming")
+
+    @property
+    def _good(self) -> pl.Expr:
+        return _good_filter(self.columns, self.contract)
 
 
 def _evaluate_and_route(
@@ -214,8 +218,8 @@ def _evaluate_and_route(
         summary |= {"rows_good": None, "rows_bad": None}
         written = {RULE_OUTCOME_FILE: outputs[RULE_OUTCOME_FILE]}
     else:
-        _compacted(routing.good_rows()).sink_parquet(outputs[GOOD_ROWS_FILE], engine="streaming")
-        routing.bad_records().sink_ndjson(outputs[BAD_RECORDS_FILE], engine="streaming")
+        routing.write_good_rows(outputs[GOOD_ROWS_FILE])
+        routing.write_bad_records(outputs[BAD_RECORDS_FILE])
         if contract:
             _validate_written(outputs[GOOD_ROWS_FILE])
         rows_good = pl.scan_parquet(outputs[GOOD_ROWS_FILE], glob=False).select(pl.len()).collect().item()
